@@ -1,0 +1,76 @@
+"""Request dependencies: the database session, the caller, scopes and pagination."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eclips.server.accounts.service import Principal, authenticate
+from eclips.server.errors import InsufficientScope
+from eclips.server.state import ServerState
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.eclips
+    return state
+
+
+State = Annotated[ServerState, Depends(get_state)]
+
+
+async def get_session(state: State) -> AsyncIterator[AsyncSession]:
+    """A session per request; endpoints commit what they change, the rest rolls back."""
+    async with state.sessions() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_principal(
+    state: State,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    async with state.sessions() as session:
+        principal = await authenticate(session, authorization)
+        await session.commit()
+    return principal
+
+
+def require(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def _check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if scope not in principal.scopes:
+            raise InsufficientScope()
+        return principal
+
+    return _check
+
+
+AgentsRun = Annotated[Principal, Depends(require("agents:run"))]
+AgentsRead = Annotated[Principal, Depends(require("agents:read"))]
+BatchRun = Annotated[Principal, Depends(require("batch:run"))]
+BatchRead = Annotated[Principal, Depends(require("batch:read"))]
+TriageRead = Annotated[Principal, Depends(require("triage:read"))]
+TriageWrite = Annotated[Principal, Depends(require("triage:write"))]
+WebhooksRead = Annotated[Principal, Depends(require("webhooks:read"))]
+WebhooksWrite = Annotated[Principal, Depends(require("webhooks:write"))]
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1..100")] = 20,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+Pagination = Annotated[Page, Depends(get_page)]

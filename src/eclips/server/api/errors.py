@@ -1,0 +1,44 @@
+"""Render every failure as ``{"error": "..."}``, the manual's error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from eclips.server.errors import AppError
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts)
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """One readable sentence naming the first offending field, as the manual's 400s do."""
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        return "Request body is not valid JSON"
+    where = _location(first.get("loc", ()))
+    if first.get("type") == "missing":
+        return f"Missing required field: {where}" if where else "Missing request body"
+    message = str(first.get("msg", "Invalid value"))
+    return f"Invalid {where}: {message}" if where else message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": validation_message(list(exc.errors()))}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "HTTP error"
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)

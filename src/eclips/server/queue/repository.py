@@ -1,0 +1,122 @@
+"""Claim, lease, heartbeat and rescue: the run row is the queue entry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eclips.server.db.models import Run
+from eclips.server.db.types import utcnow
+from eclips.server.queue.status import RunStatus
+
+
+async def claim(
+    session: AsyncSession, *, worker_id: str, limit: int, lease_seconds: float
+) -> Sequence[Run]:
+    """Take up to ``limit`` queued runs; SKIP LOCKED lets many workers claim at once."""
+    now = utcnow()
+    candidates = (
+        select(Run.id)
+        .where(Run.status == RunStatus.QUEUED)
+        .order_by(Run.queue_lane, Run.priority_rank.desc(), Run.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await session.scalars(
+        update(Run)
+        .where(Run.id.in_(candidates), Run.status == RunStatus.QUEUED)
+        .values(
+            status=RunStatus.RUNNING,
+            worker_id=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=Run.attempts + 1,
+            started_at=func.coalesce(Run.started_at, now),
+            updated_at=now,
+            version=Run.version + 1,
+        )
+        .returning(Run)
+        .execution_options(synchronize_session=False)
+    )
+    return result.all()
+
+
+async def heartbeat(
+    session: AsyncSession, *, worker_id: str, run_ids: Sequence[uuid.UUID], lease_seconds: float
+) -> None:
+    if not run_ids:
+        return
+    await session.execute(
+        update(Run)
+        .where(Run.id.in_(run_ids), Run.worker_id == worker_id, Run.status == RunStatus.RUNNING)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def stopped_among(
+    session: AsyncSession, *, worker_id: str, run_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Runs this worker holds that were cancelled or taken away from it."""
+    if not run_ids:
+        return []
+    still_mine = await session.scalars(
+        select(Run.id).where(
+            Run.id.in_(run_ids), Run.worker_id == worker_id, Run.status == RunStatus.RUNNING
+        )
+    )
+    mine = set(still_mine.all())
+    return [run_id for run_id in run_ids if run_id not in mine]
+
+
+async def release(session: AsyncSession, *, worker_id: str, run_ids: Sequence[uuid.UUID]) -> None:
+    """Give runs back to the queue at once (graceful shutdown)."""
+    if not run_ids:
+        return
+    await session.execute(
+        update(Run)
+        .where(Run.id.in_(run_ids), Run.worker_id == worker_id, Run.status == RunStatus.RUNNING)
+        .values(
+            status=RunStatus.QUEUED,
+            worker_id=None,
+            lease_expires_at=None,
+            attempts=Run.attempts - 1,
+            progress=[],
+            updated_at=utcnow(),
+            version=Run.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def expired_leases(session: AsyncSession, *, limit: int = 500) -> Sequence[Run]:
+    """Running runs whose worker stopped heartbeating, locked for the rescuer."""
+    result = await session.scalars(
+        select(Run)
+        .where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < utcnow())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return result.all()
+
+
+async def requeue(session: AsyncSession, run_ids: Sequence[uuid.UUID]) -> None:
+    if not run_ids:
+        return
+    await session.execute(
+        update(Run)
+        .where(Run.id.in_(run_ids), Run.status == RunStatus.RUNNING)
+        .values(
+            status=RunStatus.QUEUED,
+            worker_id=None,
+            lease_expires_at=None,
+            progress=[],
+            updated_at=utcnow(),
+            version=Run.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
