@@ -68,3 +68,13 @@ class RunSignals:
 
     def _on_changed(self, *_args: object) -> None:
         self.changed.set()
+
+
+async def wait_any(*events: asyncio.Event | None, timeout: float | None) -> None:
+    """Return when any event is set or after ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events if e is not None]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

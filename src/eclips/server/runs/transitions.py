@@ -43,7 +43,12 @@ async def finish_by_worker(
     now = utcnow()
     result = await session.execute(
         update(Run)
-        .where(Run.id == run.id, Run.worker_id == worker_id, Run.status == RunStatus.RUNNING)
+        .where(
+            Run.id == run.id,
+            Run.worker_id == worker_id,
+            Run.attempts == run.attempts,
+            Run.status == RunStatus.RUNNING,
+        )
         .values(
             status=finish.status,
             output=finish.output,

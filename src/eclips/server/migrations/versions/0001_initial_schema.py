@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:36:43.345956
+Create Date: 2026-11-26 04:28:54.235312
 """
 
 from collections.abc import Sequence
@@ -107,6 +107,55 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_members_org_id"), ["org_id"], unique=False)
 
     op.create_table(
+        "webhook_endpoints",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column(
+            "events",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("previous_secret", sa.Text(), nullable=True),
+        sa.Column(
+            "previous_secret_expires_at",
+            eclips.server.db.types.UTCDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("disabled_reason", sa.Text(), nullable=True),
+        sa.Column("disabled_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "failing_since", eclips.server.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("deleted_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_webhook_endpoints_org_id_organizations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+    )
+    with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_endpoints_org", ["org_id", "created_at"], unique=False)
+
+    op.create_table(
+        "webhook_events",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_webhook_events_org_id_organizations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
+    )
+    op.create_table(
         "api_keys",
         sa.Column("org_id", sa.Uuid(), nullable=False),
         sa.Column("member_id", sa.Uuid(), nullable=True),
@@ -132,6 +181,48 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_keys_org_id"), ["org_id"], unique=False)
+
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("endpoint_id", sa.Uuid(), nullable=True),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("locked_until", eclips.server.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("delivered_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["webhook_endpoints.id"],
+            name=op.f("fk_webhook_deliveries_endpoint_id_webhook_endpoints"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["webhook_events.id"],
+            name=op.f("fk_webhook_deliveries_event_id_webhook_events"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_webhook_deliveries_org_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_due", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_webhook_deliveries_endpoint", ["endpoint_id", "created_at"], unique=False
+        )
 
     op.create_table(
         "runs",
@@ -202,7 +293,38 @@ def upgrade() -> None:
         batch_op.create_index("ix_runs_org_created", ["org_id", "created_at"], unique=False)
         batch_op.create_index("ix_runs_org_reference", ["org_id", "reference"], unique=False)
         batch_op.create_index(
-            "ix_runs_queue", ["status", "queue_lane", "priority_rank", "created_at"], unique=False
+            "ix_runs_queue",
+            ["status", "queue_lane", "priority_rank", "row_index", "created_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "webhook_attempts",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("delivery_id", sa.Uuid(), nullable=False),
+        sa.Column("endpoint_id", sa.Uuid(), nullable=True),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("latency_ms", sa.Float(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", eclips.server.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_webhook_attempts_org_id_organizations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_attempts_endpoint", ["endpoint_id", "created_at"], unique=False
         )
 
     op.create_table(
@@ -238,6 +360,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_triage_org_status")
 
     op.drop_table("triage_items")
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_attempts_endpoint")
+
+    op.drop_table("webhook_attempts")
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_index("ix_runs_queue")
         batch_op.drop_index("ix_runs_org_reference")
@@ -246,10 +372,20 @@ def downgrade() -> None:
         batch_op.drop_index("ix_runs_batch_row")
 
     op.drop_table("runs")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_endpoint")
+        batch_op.drop_index("ix_webhook_deliveries_due")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_org_id"))
 
     op.drop_table("api_keys")
+    op.drop_table("webhook_events")
+    with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_endpoints_org")
+
+    op.drop_table("webhook_endpoints")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_org_id"))
 

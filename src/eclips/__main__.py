@@ -1,0 +1,3 @@
+from eclips.cli.main import app
+
+app(prog_name="eclips")

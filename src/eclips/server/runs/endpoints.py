@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sse_starlette import EventSourceResponse
+
+from eclips.server.api.deps import AgentsRead, AgentsRun, Pagination, Session, State
+from eclips.server.queue.status import RunStatus
+from eclips.server.runs import service
+from eclips.server.runs.schemas import Cancelled, RunAccepted, RunCreate, RunList, RunWithTriage
+from eclips.server.streaming.hub import RunSnapshot
+
+router = APIRouter(prefix="/v1", tags=["runs"])
+
+
+@router.post("/run", status_code=202)
+async def create_run(body: RunCreate, state: State, session: Session, principal: AgentsRun) -> RunAccepted:
+    """Queue an agent run; it executes asynchronously."""
+    run = await service.create_run(session, principal, body=body, registry=state.registry)
+    await session.commit()
+    state.signals.run_queued()
+    return RunAccepted(run_id=run.id, status=RunStatus.QUEUED, agent_type=run.agent_type)
+
+
+@router.get("/runs")
+async def list_runs(
+    session: Session,
+    principal: AgentsRead,
+    page: Pagination,
+    status: Annotated[RunStatus | None, Query(description="Only runs in this status")] = None,
+) -> RunList:
+    """The org's runs, newest first."""
+    return await service.list_runs(
+        session, principal, status=status, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: uuid.UUID, session: Session, principal: AgentsRead) -> RunWithTriage:
+    """The full run and its triage item, if any."""
+    return await service.run_with_triage(session, principal, run_id)
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel_run(
+    run_id: uuid.UUID, state: State, session: Session, principal: AgentsRun
+) -> Cancelled:
+    """Cancel a queued, running or triage-waiting run; a running agent is asked to stop."""
+    await service.cancel_run(session, principal, run_id)
+    await session.commit()
+    state.signals.run_changed()
+    return Cancelled()
+
+
+@router.get(
+    "/runs/{run_id}/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Run status events"}},
+)
+async def stream_run(
+    run_id: uuid.UUID, state: State, session: Session, principal: AgentsRead
+) -> EventSourceResponse:
+    """Server-Sent Events: the run's status every ~2 s and at once on a change."""
+    run = await service.get_run(session, principal, run_id)
+    initial = RunSnapshot.of(run)
+    await session.close()
+    settings = state.settings
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        deadline = time.monotonic() + settings.stream_timeout_seconds
+        async with state.hub.watch(run_id, initial) as watch:
+            while True:
+                yield {"data": json.dumps(watch.snapshot.event())}
+                remaining = deadline - time.monotonic()
+                if watch.snapshot.terminal or remaining <= 0:
+                    return
+                await watch.wait_change(min(settings.stream_update_seconds, remaining))
+
+    return EventSourceResponse(events(), ping=int(settings.stream_ping_seconds))
