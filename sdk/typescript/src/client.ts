@@ -1,0 +1,460 @@
+import { EClipsError, WaitTimeoutError } from "./errors.js";
+import { parseJSON, send, sleep } from "./http.js";
+import type { HTTPConfig, RequestOptions, RequestSpec } from "./http.js";
+import { readServerSentEvents } from "./sse.js";
+import type {
+  Agent,
+  AgentSettings,
+  ApproveTriageParams,
+  BatchJob,
+  BatchJobWithRows,
+  BatchRow,
+  BatchRowInput,
+  Cancelled,
+  CreateBatchOptions,
+  CreateWebhookParams,
+  Deleted,
+  Health,
+  LedgerEntry,
+  ListBatchesParams,
+  ListRunsParams,
+  Page,
+  PageParams,
+  RejectTriageParams,
+  RunAccepted,
+  RunParams,
+  RunStatus,
+  RunStreamEvent,
+  RunSummary,
+  RunWithTriage,
+  TriageListItem,
+  TriageResolution,
+  Usage,
+  UsageMembers,
+  Webhook,
+  WebhookDelivery,
+  WebhookSecretRotation,
+  WebhookWithSecret,
+} from "./types.js";
+
+export const DEFAULT_BASE_URL = "http://127.0.0.1:8080";
+
+export interface ClientOptions {
+  /** Bearer key (`eck_live_...`). Defaults to `ECLIPS_API_KEY`. Only `health()` works without. */
+  apiKey?: string | undefined;
+  /** Server root, without `/v1`. Defaults to `ECLIPS_BASE_URL` or `http://127.0.0.1:8080`. */
+  baseUrl?: string | undefined;
+  /** Retries of a failed request (network error, 429, 5xx). Default 2. */
+  maxRetries?: number;
+  /** Per-attempt timeout in milliseconds. Default 60 000. */
+  timeoutMs?: number;
+  /** A `fetch` implementation; defaults to the platform's. */
+  fetch?: typeof fetch;
+}
+
+export interface StreamRunOptions extends RequestOptions {
+  /**
+   * The server closes a stream after about 30 s even when the run is still going. With
+   * `reconnect: true` the iterator opens a new stream until the run reaches a terminal
+   * status (completed, failed, cancelled).
+   */
+  reconnect?: boolean;
+}
+
+export interface WaitForRunOptions {
+  /** Milliseconds between polls. Default 1000. */
+  pollMs?: number;
+  /** Give up (throwing {@link WaitTimeoutError}) after this many milliseconds. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WaitForBatchOptions {
+  /** Called with the job after every poll, the first one included. */
+  onProgress?: (job: BatchJobWithRows) => void | Promise<void>;
+  /** Milliseconds between polls. Default 2000. */
+  pollMs?: number;
+  /** Give up (throwing {@link WaitTimeoutError}) after this many milliseconds. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Statuses after which a run never changes again. */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+
+/**
+ * The EClips REST API client.
+ *
+ * ```ts
+ * const client = new EClipsClient({ apiKey: process.env.ECLIPS_API_KEY });
+ * const { run_id } = await client.run({ task: "Get 3 vendor quotes for 500 laptops" });
+ * const { run } = await client.waitForRun(run_id);
+ * ```
+ */
+export class EClipsClient {
+  readonly baseUrl: string;
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+  readonly #config: HTTPConfig;
+
+  constructor(options: ClientOptions = {}) {
+    const baseUrl = options.baseUrl ?? env("ECLIPS_BASE_URL") ?? DEFAULT_BASE_URL;
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.maxRetries = options.maxRetries ?? 2;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    if (typeof fetchImpl !== "function") {
+      throw new EClipsError("No fetch implementation: use Node 18+ or pass `fetch`");
+    }
+    this.#config = {
+      baseUrl: this.baseUrl,
+      apiKey: options.apiKey ?? env("ECLIPS_API_KEY"),
+      maxRetries: this.maxRetries,
+      timeoutMs: this.timeoutMs,
+      fetch: fetchImpl.bind(globalThis),
+    };
+  }
+
+  // --- Health -----------------------------------------------------------------------------
+
+  /** `GET /v1/health`: public, needs no key. */
+  health(options?: RequestOptions): Promise<Health> {
+    return this.#json({ method: "GET", path: "/v1/health" }, options);
+  }
+
+  // --- Runs -------------------------------------------------------------------------------
+
+  /** `POST /v1/run`: starts a run and returns at once (202) with its `run_id`. */
+  run(params: RunParams, options?: RequestOptions): Promise<RunAccepted> {
+    const body = {
+      task: params.task,
+      agent_type: params.agentType ?? params.agent_type,
+      data: params.data,
+      priority: params.priority,
+      webhook_url: params.webhookUrl ?? params.webhook_url,
+    };
+    return this.#json({ method: "POST", path: "/v1/run", body }, options);
+  }
+
+  /** `GET /v1/runs/:id`: the full run plus any linked triage item. */
+  getRun(id: string, options?: RequestOptions): Promise<RunWithTriage> {
+    return this.#json({ method: "GET", path: `/v1/runs/${seg(id)}` }, options);
+  }
+
+  /** `GET /v1/runs`: one page of runs, newest first. */
+  listRuns(params: ListRunsParams = {}, options?: RequestOptions): Promise<Page<RunSummary>> {
+    const { status, limit, offset } = params;
+    return this.#json({ method: "GET", path: "/v1/runs", query: { status, limit, offset } }, options);
+  }
+
+  /**
+   * `GET /v1/runs/:id/stream`: the run's status events, about one every 2 s, until the run
+   * reaches a terminal status or the server closes the stream (after about 30 s; see
+   * {@link StreamRunOptions.reconnect}). Breaking out of the loop closes the connection.
+   */
+  async *streamRun(
+    id: string,
+    options: StreamRunOptions = {},
+  ): AsyncGenerator<RunStreamEvent, void, undefined> {
+    for (;;) {
+      const answer = await send(
+        this.#config,
+        { method: "GET", path: `/v1/runs/${seg(id)}/stream`, stream: true },
+        options,
+      );
+      const body = answer.response.body;
+      if (!body) return;
+      let last: RunStreamEvent | undefined;
+      for await (const message of readServerSentEvents(body)) {
+        let event: RunStreamEvent;
+        try {
+          event = JSON.parse(message.data) as RunStreamEvent;
+        } catch (error) {
+          throw new EClipsError(`Invalid JSON in a stream event: ${message.data}`, {
+            cause: error,
+          });
+        }
+        last = event;
+        yield event;
+      }
+      if (!options.reconnect || (last && TERMINAL_RUN_STATUSES.includes(last.status))) return;
+    }
+  }
+
+  /** `POST /v1/runs/:id/cancel`. */
+  cancelRun(id: string, options?: RequestOptions): Promise<Cancelled> {
+    return this.#json({ method: "POST", path: `/v1/runs/${seg(id)}/cancel` }, options);
+  }
+
+  /**
+   * Polls a run until it is completed, failed or cancelled, or waits for a human
+   * (`awaiting_triage`); returns `{ run, triage_item }`.
+   */
+  async waitForRun(id: string, options: WaitForRunOptions = {}): Promise<RunWithTriage> {
+    const { pollMs = 1000, timeoutMs, signal } = options;
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      const current = await this.getRun(id, signal ? { signal } : undefined);
+      const { status } = current.run;
+      if (TERMINAL_RUN_STATUSES.includes(status) || status === "awaiting_triage") return current;
+      if (Date.now() + pollMs > deadline) {
+        throw new WaitTimeoutError(`Run ${id} is still ${status} after ${timeoutMs} ms`);
+      }
+      await sleep(pollMs, signal);
+    }
+  }
+
+  // --- Triage -----------------------------------------------------------------------------
+
+  /** `GET /v1/triage`: one page of pending triage items, each joined to its run. */
+  listTriage(params: PageParams = {}, options?: RequestOptions): Promise<Page<TriageListItem>> {
+    const { limit, offset } = params;
+    return this.#json({ method: "GET", path: "/v1/triage", query: { limit, offset } }, options);
+  }
+
+  /** `POST /v1/triage/:id/approve`: approves the item; its run becomes completed. */
+  async approveTriage(
+    id: string,
+    params: ApproveTriageParams = {},
+    options?: RequestOptions,
+  ): Promise<TriageResolution> {
+    const body = {
+      resolution_note: params.resolutionNote ?? params.resolution_note,
+      output: params.output,
+    };
+    const path = `/v1/triage/${seg(id)}/approve`;
+    return (await this.#json<{ data: TriageResolution }>({ method: "POST", path, body }, options))
+      .data;
+  }
+
+  /** `POST /v1/triage/:id/reject`: rejects the item; its run becomes cancelled. */
+  async rejectTriage(
+    id: string,
+    params: RejectTriageParams = {},
+    options?: RequestOptions,
+  ): Promise<TriageResolution> {
+    const body = {
+      reason: params.reason,
+      resolution_note: params.resolutionNote ?? params.resolution_note,
+    };
+    const path = `/v1/triage/${seg(id)}/reject`;
+    return (await this.#json<{ data: TriageResolution }>({ method: "POST", path, body }, options))
+      .data;
+  }
+
+  // --- Webhooks ---------------------------------------------------------------------------
+
+  /** `POST /v1/webhooks`: the result carries the signing `secret`, returned this once. */
+  async createWebhook(
+    params: CreateWebhookParams,
+    options?: RequestOptions,
+  ): Promise<WebhookWithSecret> {
+    const body = { url: params.url, events: params.events };
+    return (
+      await this.#json<{ data: WebhookWithSecret }>(
+        { method: "POST", path: "/v1/webhooks", body },
+        options,
+      )
+    ).data;
+  }
+
+  /** `GET /v1/webhooks`: the organization's webhooks (without secrets). */
+  async listWebhooks(options?: RequestOptions): Promise<Webhook[]> {
+    return (await this.#json<{ data: Webhook[] }>({ method: "GET", path: "/v1/webhooks" }, options))
+      .data;
+  }
+
+  /** `DELETE /v1/webhooks/:id`. */
+  deleteWebhook(id: string, options?: RequestOptions): Promise<Deleted> {
+    return this.#json({ method: "DELETE", path: `/v1/webhooks/${seg(id)}` }, options);
+  }
+
+  /** `GET /v1/webhooks/:id/deliveries`: recent deliveries to a webhook, and how they went. */
+  async listWebhookDeliveries(
+    id: string,
+    params: PageParams = {},
+    options?: RequestOptions,
+  ): Promise<WebhookDelivery[]> {
+    const { limit, offset } = params;
+    const path = `/v1/webhooks/${seg(id)}/deliveries`;
+    return (
+      await this.#json<{ data: WebhookDelivery[] }>(
+        { method: "GET", path, query: { limit, offset } },
+        options,
+      )
+    ).data;
+  }
+
+  /** `POST /v1/webhooks/:id/rotate-secret`: a new signing secret, returned this once. */
+  async rotateWebhookSecret(id: string, options?: RequestOptions): Promise<WebhookSecretRotation> {
+    const path = `/v1/webhooks/${seg(id)}/rotate-secret`;
+    return unwrapData(await this.#json({ method: "POST", path }, options));
+  }
+
+  // --- Batches ----------------------------------------------------------------------------
+
+  /** `POST /v1/batches`: returns the job, pending; at most 500 rows. */
+  async createBatch(
+    agentType: string,
+    rows: BatchRowInput[],
+    options: CreateBatchOptions = {},
+    requestOptions?: RequestOptions,
+  ): Promise<BatchJob> {
+    const body = {
+      agent_type: agentType,
+      rows,
+      name: options.name,
+      webhook_url: options.webhookUrl ?? options.webhook_url,
+    };
+    return (
+      await this.#json<{ job: BatchJob }>(
+        { method: "POST", path: "/v1/batches", body },
+        requestOptions,
+      )
+    ).job;
+  }
+
+  /** `GET /v1/batches/:id`: the job's fields (`status`, `completed_rows`, ...) and its `rows`. */
+  async getBatch(id: string, options?: RequestOptions): Promise<BatchJobWithRows> {
+    const { job, rows } = await this.#json<{ job: BatchJob; rows: BatchRow[] }>(
+      { method: "GET", path: `/v1/batches/${seg(id)}` },
+      options,
+    );
+    return { ...job, rows };
+  }
+
+  /** `GET /v1/batches`: the jobs, newest first. */
+  async listBatches(params: ListBatchesParams = {}, options?: RequestOptions): Promise<BatchJob[]> {
+    const { status, limit, offset } = params;
+    return (
+      await this.#json<{ jobs: BatchJob[] }>(
+        { method: "GET", path: "/v1/batches", query: { status, limit, offset } },
+        options,
+      )
+    ).jobs;
+  }
+
+  /** `POST /v1/batches/:id/cancel`: only a pending or running job (else 400). */
+  cancelBatch(id: string, options?: RequestOptions): Promise<Cancelled> {
+    return this.#json({ method: "POST", path: `/v1/batches/${seg(id)}/cancel` }, options);
+  }
+
+  /** `GET /v1/batches/:id/results`: every row with its result (read from JSON Lines). */
+  async getBatchResults(id: string, options?: RequestOptions): Promise<BatchRow[]> {
+    const answer = await send(
+      this.#config,
+      { method: "GET", path: `/v1/batches/${seg(id)}/results` },
+      options,
+    );
+    return answer.text
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== "")
+      .map((line) => {
+        try {
+          return JSON.parse(line) as BatchRow;
+        } catch (error) {
+          throw new EClipsError(`Invalid JSON line in batch results: ${line}`, { cause: error });
+        }
+      });
+  }
+
+  /** `POST /v1/batches/:id/retry`: a new job with the failed rows of this one. */
+  async retryBatch(id: string, options?: RequestOptions): Promise<BatchJob> {
+    return (
+      await this.#json<{ job: BatchJob }>(
+        { method: "POST", path: `/v1/batches/${seg(id)}/retry` },
+        options,
+      )
+    ).job;
+  }
+
+  /**
+   * Polls a job until it is neither pending nor running (completed, failed, cancelled, or
+   * `awaiting_triage` when only human review is left); returns the job with its rows.
+   */
+  async waitForBatch(id: string, options: WaitForBatchOptions = {}): Promise<BatchJobWithRows> {
+    const { onProgress, pollMs = 2000, timeoutMs, signal } = options;
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.getBatch(id, signal ? { signal } : undefined);
+      await onProgress?.(job);
+      if (job.status !== "pending" && job.status !== "running") return job;
+      if (Date.now() + pollMs > deadline) {
+        throw new WaitTimeoutError(`Batch ${id} is still ${job.status} after ${timeoutMs} ms`);
+      }
+      await sleep(pollMs, signal);
+    }
+  }
+
+  // --- Usage ------------------------------------------------------------------------------
+
+  /** `GET /v1/usage`: the organization's credit summary for the current period. */
+  getUsage(options?: RequestOptions): Promise<Usage> {
+    return this.#json({ method: "GET", path: "/v1/usage" }, options);
+  }
+
+  /** `GET /v1/usage/history`: the last 50 ledger entries. */
+  async getUsageHistory(options?: RequestOptions): Promise<LedgerEntry[]> {
+    return (
+      await this.#json<{ data: LedgerEntry[] }>({ method: "GET", path: "/v1/usage/history" }, options)
+    ).data;
+  }
+
+  /** `GET /v1/usage/members`: usage per member for the current period. */
+  getUsageMembers(options?: RequestOptions): Promise<UsageMembers> {
+    return this.#json({ method: "GET", path: "/v1/usage/members" }, options);
+  }
+
+  // --- Agents -----------------------------------------------------------------------------
+
+  /** `GET /v1/agents`: the agent types this server runs. */
+  async listAgents(options?: RequestOptions): Promise<Agent[]> {
+    return (await this.#json<{ data: Agent[] }>({ method: "GET", path: "/v1/agents" }, options))
+      .data;
+  }
+
+  /** `GET /v1/agents/:type/settings`: your organization's settings for an agent. */
+  async getAgentSettings(agentType: string, options?: RequestOptions): Promise<AgentSettings> {
+    const path = `/v1/agents/${seg(agentType)}/settings`;
+    return unwrapData(await this.#json({ method: "GET", path }, options));
+  }
+
+  /** `PUT /v1/agents/:type/settings`: replaces your organization's settings for an agent. */
+  async updateAgentSettings(
+    agentType: string,
+    settings: AgentSettings,
+    options?: RequestOptions,
+  ): Promise<AgentSettings> {
+    const path = `/v1/agents/${seg(agentType)}/settings`;
+    return unwrapData(await this.#json({ method: "PUT", path, body: settings }, options));
+  }
+
+  // --- Internals --------------------------------------------------------------------------
+
+  async #json<T>(spec: RequestSpec, options?: RequestOptions): Promise<T> {
+    return parseJSON<T>(await send(this.#config, spec, options));
+  }
+}
+
+/** Reads `process.env[name]` where there is a `process` (not in browsers). */
+function env(name: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const value = proc?.env?.[name];
+  return value === "" ? undefined : value;
+}
+
+/** One path segment, escaped. */
+function seg(value: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new EClipsError(`Expected a non-empty id, got ${JSON.stringify(value)}`);
+  }
+  return encodeURIComponent(value);
+}
+
+/** `{ data: X }` -> X; anything else unchanged. */
+function unwrapData<T>(body: unknown): T {
+  if (body && typeof body === "object" && "data" in body && Object.keys(body).length === 1) {
+    return (body as { data: T }).data;
+  }
+  return body as T;
+}
