@@ -20,8 +20,8 @@ DEMO_ORG = "demo"
 
 
 @asynccontextmanager
-async def _transaction(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
-    engine = create_engine((settings or get_settings()).database_url, pool_size=1)
+async def _transaction(database_url: str | None = None) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(database_url or get_settings().database_url, pool_size=1)
     try:
         async with create_sessionmaker(engine).begin() as session:
             yield session
@@ -33,7 +33,7 @@ async def prepare(settings: Settings) -> str | None:
     """Before serving: migrate SQLite, and on a first start create the demo org and a key."""
     if settings.is_sqlite:
         await upgrade(settings.database_url)
-    async with _transaction(settings) as session:
+    async with _transaction(settings.database_url) as session:
         if await repository.any_org(session) is not None:
             return None
         org = await service.create_org(session, name=DEMO_ORG, plan="team")
@@ -41,14 +41,14 @@ async def prepare(settings: Settings) -> str | None:
         return plain
 
 
-async def create_org(*, name: str, plan: str) -> dict[str, Any]:
-    async with _transaction() as session:
+async def create_org(*, name: str, plan: str, database_url: str | None = None) -> dict[str, Any]:
+    async with _transaction(database_url) as session:
         org = await service.create_org(session, name=name, plan=plan)
         return {"id": str(org.id), "name": org.name, "plan": org.plan}
 
 
-async def create_key(*, org: str, member: str | None, scopes: list[str]) -> dict[str, Any]:
-    async with _transaction() as session:
+async def create_key(*, org: str, member: str | None, scopes: list[str], database_url: str | None = None) -> dict[str, Any]:
+    async with _transaction(database_url) as session:
         found = await service.get_org_by_name(session, org)
         key, plain = await service.create_key(
             session, org=found, member_email=member, scopes=scopes
@@ -56,18 +56,18 @@ async def create_key(*, org: str, member: str | None, scopes: list[str]) -> dict
         return {"id": str(key.id), "key": plain, "org": org, "scopes": key.scopes}
 
 
-async def revoke_key(key_id: str) -> dict[str, Any]:
+async def revoke_key(key_id: str, *, database_url: str | None = None) -> dict[str, Any]:
     try:
         parsed = uuid.UUID(key_id)
     except ValueError as exc:
         raise BadRequest(f"Not a key id: {key_id}") from exc
-    async with _transaction() as session:
+    async with _transaction(database_url) as session:
         key = await service.revoke_key(session, key_id=parsed)
         return {"id": str(key.id), "revoked": True}
 
 
-async def topup(*, org: str, credits: int) -> dict[str, Any]:
-    async with _transaction() as session:
+async def topup(*, org: str, credits: int, database_url: str | None = None) -> dict[str, Any]:
+    async with _transaction(database_url) as session:
         found = await service.get_org_by_name(session, org)
         await service.topup(session, org=found, credits=credits)
         summary = await usage_service.summary(session, _operator(found.id))
