@@ -1,0 +1,1 @@
+"""Webhooks: endpoints users register, the outbox, signing, SSRF policy and delivery."""
