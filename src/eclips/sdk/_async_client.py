@@ -1,0 +1,438 @@
+"""The asynchronous client: the same methods as :class:`EClipsClient`, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from eclips.sdk._base_client import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    BaseClient,
+    ModelT,
+    connection_error,
+    path_segment,
+    retry_delay,
+    should_retry,
+)
+from eclips.sdk._exceptions import WaitTimeoutError
+from eclips.sdk._models import (
+    TERMINAL_RUN_STATUSES,
+    Agent,
+    AgentSettings,
+    BatchDetail,
+    BatchJob,
+    BatchRow,
+    Cancelled,
+    Deleted,
+    Health,
+    Run,
+    RunAccepted,
+    RunEvent,
+    RunWithTriage,
+    TriageItem,
+    TriageResolution,
+    Usage,
+    UsageHistory,
+    UsageMembers,
+    Webhook,
+    WebhookDelivery,
+    WebhookSecret,
+)
+from eclips.sdk._pagination import AsyncPage
+from eclips.sdk._streaming import AsyncStream, Format
+from eclips.sdk._types import Priority, RowLike, row_payload
+
+__all__ = ["AsyncEClipsClient"]
+
+_JSON = "application/json"
+
+
+class AsyncEClipsClient(BaseClient):
+    """An asyncio client for the EClips REST API.
+
+    ``api_key`` and ``base_url`` default to the ``ECLIPS_API_KEY`` and ``ECLIPS_BASE_URL``
+    environment variables (and ``http://127.0.0.1:8080``). Failed calls are retried
+    ``max_retries`` times with exponential backoff on connection errors, 408, 429 and 5xx.
+    ``timeout`` is in seconds (or an ``httpx.Timeout``). Pass ``http_client`` to bring your
+    own ``httpx.AsyncClient`` (proxies, custom transports); the client then does not close it.
+
+    Use it as an async context manager, or await :meth:`close`, to release its connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncEClipsClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        accept: str = _JSON,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send with retries; return a successful response or raise the typed error."""
+        request = self._build_request(
+            self._http, method, path, params=params, json=json, accept=accept
+        )
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if attempt >= self.max_retries:
+                    raise connection_error(exc, request) from exc
+                await asyncio.sleep(retry_delay(attempt))
+                attempt += 1
+                continue
+            if response.is_success:
+                return response
+            await response.aread()
+            await response.aclose()
+            if should_retry(response) and attempt < self.max_retries:
+                await asyncio.sleep(retry_delay(attempt, response.headers))
+                attempt += 1
+                continue
+            raise self._status_error(response)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> tuple[Any, httpx.Request]:
+        response = await self._send(method, path, params=params, json=json)
+        return self._json(response), response.request
+
+    async def _call(
+        self,
+        model: type[ModelT],
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        envelope: str | None = None,
+    ) -> ModelT:
+        body, request = await self._request(method, path, params=params, json=json)
+        if envelope is not None:
+            body = self._envelope(body, envelope, request)
+        return self._cast(model, body, request)
+
+    async def _page(
+        self,
+        model: type[ModelT],
+        path: str,
+        *,
+        items_key: str = "data",
+        params: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> AsyncPage[ModelT]:
+        paginated = limit is not None
+        query = {**(params or {}), "limit": limit, "offset": offset if paginated else None}
+        body, request = await self._request("GET", path, params=query)
+        items = self._envelope(body, items_key, request)
+        if not isinstance(items, list):
+            items = []
+        data = [self._cast(model, item, request) for item in items]
+
+        async def fetch(next_offset: int) -> AsyncPage[ModelT]:
+            return await self._page(
+                model, path, items_key=items_key, params=params, limit=limit, offset=next_offset
+            )
+
+        return AsyncPage(
+            body=body,
+            items_key=items_key,
+            data=data,
+            limit=limit,
+            offset=offset,
+            fetch=fetch if paginated else None,
+        )
+
+    async def _stream(
+        self, model: type[ModelT], path: str, *, fmt: Format, accept: str
+    ) -> AsyncStream[ModelT]:
+        response = await self._send("GET", path, accept=accept, stream=True)
+        return AsyncStream(response, fmt=fmt, cast=model.model_validate)
+
+    # -- health -----------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        """``GET /v1/health``: whether the server is up (needs no API key)."""
+        return await self._call(Health, "GET", "/v1/health")
+
+    # -- runs -------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        task: str,
+        *,
+        agent_type: str = "center",
+        data: Mapping[str, Any] | None = None,
+        priority: Priority = "normal",
+        webhook_url: str | None = None,
+    ) -> RunAccepted:
+        """``POST /v1/run``: queue an agent run; it runs asynchronously."""
+        body: dict[str, Any] = {"task": task, "agent_type": agent_type, "priority": priority}
+        if data is not None:
+            body["data"] = dict(data)
+        if webhook_url is not None:
+            body["webhook_url"] = webhook_url
+        return await self._call(RunAccepted, "POST", "/v1/run", json=body)
+
+    async def get_run(self, run_id: str) -> RunWithTriage:
+        """``GET /v1/runs/{id}``: the full run and its triage item, if any."""
+        return await self._call(RunWithTriage, "GET", f"/v1/runs/{path_segment(run_id)}")
+
+    async def list_runs(
+        self, *, status: str | None = None, limit: int = 20, offset: int = 0
+    ) -> AsyncPage[Run]:
+        """``GET /v1/runs``: runs, newest first; iterate the page to walk every page."""
+        return await self._page(
+            Run, "/v1/runs", params={"status": status}, limit=limit, offset=offset
+        )
+
+    async def stream_run(self, run_id: str) -> AsyncStream[RunEvent]:
+        """``GET /v1/runs/{id}/stream``: the run's status events as they happen.
+
+        The server ends the stream at a terminal status or after about 30 seconds.
+        """
+        return await self._stream(
+            RunEvent,
+            f"/v1/runs/{path_segment(run_id)}/stream",
+            fmt="sse",
+            accept="text/event-stream",
+        )
+
+    async def cancel_run(self, run_id: str) -> Cancelled:
+        """``POST /v1/runs/{id}/cancel``: stop a queued or running run."""
+        return await self._call(Cancelled, "POST", f"/v1/runs/{path_segment(run_id)}/cancel")
+
+    async def wait_for_run(
+        self, run_id: str, *, poll_interval: float = 1.0, timeout: float | None = None
+    ) -> Run:
+        """Poll until the run is completed, failed, cancelled or awaiting triage.
+
+        Raises :class:`WaitTimeoutError` when ``timeout`` seconds pass first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = (await self.get_run(run_id)).run
+            if run.status in TERMINAL_RUN_STATUSES or run.status == "awaiting_triage":
+                return run
+            if deadline is not None and time.monotonic() + poll_interval > deadline:
+                raise WaitTimeoutError(f"Run {run_id} is still {run.status} after {timeout} s")
+            await asyncio.sleep(poll_interval)
+
+    # -- triage -----------------------------------------------------------------------------
+
+    async def list_triage(self, *, limit: int = 20, offset: int = 0) -> AsyncPage[TriageItem]:
+        """``GET /v1/triage``: pending triage items, each joined to its run."""
+        return await self._page(TriageItem, "/v1/triage", limit=limit, offset=offset)
+
+    async def approve_triage(
+        self,
+        item_id: str,
+        *,
+        resolution_note: str | None = None,
+        output: Mapping[str, Any] | None = None,
+    ) -> TriageResolution:
+        """``POST /v1/triage/{id}/approve``: the blocked run becomes completed.
+
+        ``output``, when given, replaces the run's output (an edited answer).
+        """
+        body: dict[str, Any] = {}
+        if resolution_note is not None:
+            body["resolution_note"] = resolution_note
+        if output is not None:
+            body["output"] = dict(output)
+        path = f"/v1/triage/{path_segment(item_id)}/approve"
+        return await self._call(TriageResolution, "POST", path, json=body, envelope="data")
+
+    async def reject_triage(self, item_id: str, *, reason: str | None = None) -> TriageResolution:
+        """``POST /v1/triage/{id}/reject``: the blocked run becomes cancelled."""
+        body: dict[str, Any] = {} if reason is None else {"reason": reason}
+        path = f"/v1/triage/{path_segment(item_id)}/reject"
+        return await self._call(TriageResolution, "POST", path, json=body, envelope="data")
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    async def create_webhook(self, *, url: str, events: Iterable[str]) -> Webhook:
+        """``POST /v1/webhooks``: register an https URL; the answer holds the signing secret,
+        shown only this once."""
+        body = {"url": url, "events": list(events)}
+        return await self._call(Webhook, "POST", "/v1/webhooks", json=body, envelope="data")
+
+    async def list_webhooks(self) -> AsyncPage[Webhook]:
+        """``GET /v1/webhooks``: the organisation's webhooks (without secrets)."""
+        return await self._page(Webhook, "/v1/webhooks")
+
+    async def delete_webhook(self, webhook_id: str) -> Deleted:
+        """``DELETE /v1/webhooks/{id}``."""
+        return await self._call(Deleted, "DELETE", f"/v1/webhooks/{path_segment(webhook_id)}")
+
+    async def list_webhook_deliveries(self, webhook_id: str) -> AsyncPage[WebhookDelivery]:
+        """``GET /v1/webhooks/{id}/deliveries``: recent delivery attempts, newest first."""
+        path = f"/v1/webhooks/{path_segment(webhook_id)}/deliveries"
+        return await self._page(WebhookDelivery, path)
+
+    async def rotate_webhook_secret(self, webhook_id: str) -> WebhookSecret:
+        """``POST /v1/webhooks/{id}/rotate-secret``: a new signing secret, shown once."""
+        path = f"/v1/webhooks/{path_segment(webhook_id)}/rotate-secret"
+        return await self._call(WebhookSecret, "POST", path, envelope="data")
+
+    # -- batches ----------------------------------------------------------------------------
+
+    async def create_batch(
+        self,
+        agent_type: str,
+        rows: Iterable[RowLike],
+        *,
+        name: str | None = None,
+        webhook_url: str | None = None,
+    ) -> BatchJob:
+        """``POST /v1/batches``: run ``agent_type`` over up to 500 rows; returns the pending job.
+
+        Each row is ``{"task": ..., "data": {...}, "custom_id": ...}`` (a dict or a model).
+        """
+        body: dict[str, Any] = {"agent_type": agent_type, "rows": [row_payload(r) for r in rows]}
+        if name is not None:
+            body["name"] = name
+        if webhook_url is not None:
+            body["webhook_url"] = webhook_url
+        return await self._call(BatchJob, "POST", "/v1/batches", json=body, envelope="job")
+
+    async def get_batch(self, batch_id: str) -> BatchDetail:
+        """``GET /v1/batches/{id}``: the job (its fields readable at top level) and its rows."""
+        return await self._call(BatchDetail, "GET", f"/v1/batches/{path_segment(batch_id)}")
+
+    async def list_batches(
+        self, *, status: str | None = None, limit: int = 20, offset: int = 0
+    ) -> AsyncPage[BatchJob]:
+        """``GET /v1/batches``: batch jobs, newest first."""
+        return await self._page(
+            BatchJob,
+            "/v1/batches",
+            items_key="jobs",
+            params={"status": status},
+            limit=limit,
+            offset=offset,
+        )
+
+    async def cancel_batch(self, batch_id: str) -> Cancelled:
+        """``POST /v1/batches/{id}/cancel``: cancel a pending or running job."""
+        return await self._call(Cancelled, "POST", f"/v1/batches/{path_segment(batch_id)}/cancel")
+
+    async def get_batch_results(self, batch_id: str) -> AsyncStream[BatchRow]:
+        """``GET /v1/batches/{id}/results``: every row, streamed as JSON Lines."""
+        path = f"/v1/batches/{path_segment(batch_id)}/results"
+        return await self._stream(BatchRow, path, fmt="jsonl", accept="application/x-ndjson")
+
+    async def retry_batch(self, batch_id: str) -> BatchJob:
+        """``POST /v1/batches/{id}/retry``: run the job's failed rows again."""
+        path = f"/v1/batches/{path_segment(batch_id)}/retry"
+        return await self._call(BatchJob, "POST", path, envelope="job")
+
+    async def wait_for_batch(
+        self,
+        batch_id: str,
+        *,
+        on_progress: Callable[[BatchDetail], object | Awaitable[object]] | None = None,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+    ) -> BatchDetail:
+        """Poll until the job is no longer pending or running; return its final state.
+
+        ``on_progress`` (a function or a coroutine function) is called with the job after
+        every poll. Raises
+        :class:`WaitTimeoutError` when ``timeout`` seconds pass first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = await self.get_batch(batch_id)
+            if on_progress is not None:
+                outcome = on_progress(job)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            if job.status not in ("pending", "running"):
+                return job
+            if deadline is not None and time.monotonic() + poll_interval > deadline:
+                raise WaitTimeoutError(
+                    f"Batch {batch_id} is still {job.status} after {timeout} s "
+                    f"({job.finished_rows}/{job.total_rows} rows done)"
+                )
+            await asyncio.sleep(poll_interval)
+
+    # -- usage ------------------------------------------------------------------------------
+
+    async def get_usage(self) -> Usage:
+        """``GET /v1/usage``: the organisation's credits for the current period."""
+        return await self._call(Usage, "GET", "/v1/usage")
+
+    async def get_usage_history(self) -> UsageHistory:
+        """``GET /v1/usage/history``: the last 50 ledger entries."""
+        return await self._call(UsageHistory, "GET", "/v1/usage/history")
+
+    async def get_usage_members(self) -> UsageMembers:
+        """``GET /v1/usage/members``: credits used per member this period."""
+        return await self._call(UsageMembers, "GET", "/v1/usage/members")
+
+    # -- agents -----------------------------------------------------------------------------
+
+    async def list_agents(self) -> AsyncPage[Agent]:
+        """``GET /v1/agents``: the agent types this server runs."""
+        return await self._page(Agent, "/v1/agents")
+
+    async def get_agent_settings(self, agent_type: str) -> AgentSettings:
+        """``GET /v1/agents/{agent_type}/settings``: the organisation's settings for an agent."""
+        path = f"/v1/agents/{path_segment(agent_type)}/settings"
+        return await self._call(AgentSettings, "GET", path)
+
+    async def update_agent_settings(
+        self, agent_type: str, settings: Mapping[str, Any]
+    ) -> AgentSettings:
+        """``PUT /v1/agents/{agent_type}/settings``: change the organisation's settings."""
+        path = f"/v1/agents/{path_segment(agent_type)}/settings"
+        return await self._call(AgentSettings, "PUT", path, json={"settings": dict(settings)})
