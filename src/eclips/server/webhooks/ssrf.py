@@ -160,12 +160,16 @@ def first_refused(addresses: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
-async def validate_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
+async def validate_url(
+    url: str, *, allow_private: bool, resolve_host: bool = True, resolver: Resolver = resolve
+) -> str:
     """Check a webhook URL at registration; raise ``BadRequest`` (400) when it may not be used.
 
     The URL must be ``https://`` (``http://`` too when private delivery is allowed) and,
     unless private delivery is allowed, every address its host resolves to must be public.
-    Returns the URL unchanged.
+    ``resolve_host=False`` skips DNS (IP literals are still judged) for places such as a
+    run's ``webhook_url`` where a request should not wait on a resolver; the connect-time
+    check still applies. Returns the URL unchanged.
     """
     if len(url) > MAX_URL_LENGTH:
         raise BadRequest(f"url must be at most {MAX_URL_LENGTH} characters")
@@ -188,6 +192,8 @@ async def validate_url(url: str, *, allow_private: bool, resolver: Resolver = re
         reason = refusal_reason(literal)
         if reason is not None:
             raise BadRequest(f"url must not point to a {reason} address ({literal})")
+        return url
+    if not resolve_host:
         return url
     try:
         async with asyncio.timeout(_RESOLVE_TIMEOUT):
