@@ -124,8 +124,16 @@ def test_list_runs_paginates_newest_first_and_filters(live_server: LiveServer) -
     assert [r["id"] for r in page["data"]] == ids[::-1][1:3]
     summary = page["data"][0]
     for key in (
-        "id", "agent_type", "status", "priority", "created_at", "started_at", "completed_at",
-        "confidence_score", "requires_triage", "error_message",
+        "id",
+        "agent_type",
+        "status",
+        "priority",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "confidence_score",
+        "requires_triage",
+        "error_message",
     ):
         assert key in summary
     assert ISO.match(summary["created_at"]) and ISO.match(summary["completed_at"])
@@ -136,8 +144,13 @@ def test_list_runs_paginates_newest_first_and_filters(live_server: LiveServer) -
 
 @pytest.mark.parametrize(
     ("params", "name"),
-    [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"offset": -1}, "offset"),
-     ({"limit": "x"}, "limit"), ({"status": "nope"}, "status")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"limit": "x"}, "limit"),
+        ({"status": "nope"}, "status"),
+    ],
 )
 def test_bad_pagination_is_400_naming_the_parameter(
     live_server: LiveServer, params: dict, name: str

@@ -47,7 +47,9 @@ async def create_org(*, name: str, plan: str, database_url: str | None = None) -
         return {"id": str(org.id), "name": org.name, "plan": org.plan}
 
 
-async def create_key(*, org: str, member: str | None, scopes: list[str], database_url: str | None = None) -> dict[str, Any]:
+async def create_key(
+    *, org: str, member: str | None, scopes: list[str], database_url: str | None = None
+) -> dict[str, Any]:
     async with _transaction(database_url) as session:
         found = await service.get_org_by_name(session, org)
         key, plain = await service.create_key(

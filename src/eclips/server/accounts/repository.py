@@ -10,7 +10,10 @@ from eclips.server.db.models import ApiKey, Member, Organization
 
 
 async def org_by_name(session: AsyncSession, name: str) -> Organization | None:
-    return await session.scalar(select(Organization).where(Organization.name == name))
+    found: Organization | None = await session.scalar(
+        select(Organization).where(Organization.name == name)
+    )
+    return found
 
 
 async def org_by_id(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
@@ -18,17 +21,20 @@ async def org_by_id(session: AsyncSession, org_id: uuid.UUID) -> Organization | 
 
 
 async def any_org(session: AsyncSession) -> Organization | None:
-    return await session.scalar(select(Organization).limit(1))
+    found: Organization | None = await session.scalar(select(Organization).limit(1))
+    return found
 
 
 async def member_by_email(session: AsyncSession, org_id: uuid.UUID, email: str) -> Member | None:
-    return await session.scalar(
+    found: Member | None = await session.scalar(
         select(Member).where(Member.org_id == org_id, Member.email == email)
     )
+    return found
 
 
 async def key_by_digest(session: AsyncSession, digest: str) -> ApiKey | None:
-    return await session.scalar(select(ApiKey).where(ApiKey.digest == digest))
+    found: ApiKey | None = await session.scalar(select(ApiKey).where(ApiKey.digest == digest))
+    return found
 
 
 async def key_by_id(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:

@@ -75,7 +75,9 @@ async def record_row_transition(
     return new_status
 
 
-def _derive(status: str, total: int, completed: int, failed: int, triage: int, cancelled: int) -> str:
+def _derive(
+    status: str, total: int, completed: int, failed: int, triage: int, cancelled: int
+) -> str:
     if status == BatchStatus.CANCELLED:
         return status
     if completed + failed + triage + cancelled < total:

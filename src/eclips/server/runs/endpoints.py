@@ -19,7 +19,9 @@ router = APIRouter(prefix="/v1", tags=["runs"])
 
 
 @router.post("/run", status_code=202)
-async def create_run(body: RunCreate, state: State, session: Session, principal: AgentsRun) -> RunAccepted:
+async def create_run(
+    body: RunCreate, state: State, session: Session, principal: AgentsRun
+) -> RunAccepted:
     """Queue an agent run; it executes asynchronously."""
     run = await service.create_run(session, principal, body=body, registry=state.registry)
     await session.commit()

@@ -16,7 +16,8 @@ async def get_for_org(
     query = select(Run).where(Run.id == run_id, Run.org_id == org_id)
     if lock:
         query = query.with_for_update()
-    return await session.scalar(query)
+    found: Run | None = await session.scalar(query)
+    return found
 
 
 async def list_for_org(
@@ -37,7 +38,10 @@ async def list_for_org(
 
 
 async def triage_item_for_run(session: AsyncSession, run_id: uuid.UUID) -> TriageItem | None:
-    return await session.scalar(select(TriageItem).where(TriageItem.run_id == run_id))
+    found: TriageItem | None = await session.scalar(
+        select(TriageItem).where(TriageItem.run_id == run_id)
+    )
+    return found
 
 
 async def ids_with_reference(

@@ -14,7 +14,14 @@ from eclips.server.errors import BadRequest, NotFound
 from eclips.server.queue.signals import QUEUED_CHANNEL, notify
 from eclips.server.queue.status import PRIORITY_RANK, Priority, RunStatus
 from eclips.server.runs import repository, transitions
-from eclips.server.runs.schemas import RunCreate, RunList, RunSummary, RunWithTriage, RunDetail, TriageItemBrief
+from eclips.server.runs.schemas import (
+    RunCreate,
+    RunDetail,
+    RunList,
+    RunSummary,
+    RunWithTriage,
+    TriageItemBrief,
+)
 from eclips.server.triage import repository as triage_repository
 from eclips.server.usage.service import ensure_affordable
 

@@ -106,9 +106,10 @@ async def move(
     if error is not None:
         values["error_message"] = error
     await session.execute(
-        update(Run).where(Run.id == run.id).values(**values).execution_options(
-            synchronize_session=False
-        )
+        update(Run)
+        .where(Run.id == run.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     await session.refresh(run)
     await _after_transition(session, run, old, new)
@@ -120,5 +121,3 @@ async def _after_transition(
     if run.batch_id is not None:
         await record_row_transition(session, run.batch_id, old, new)
     await notify(session, CHANGED_CHANNEL, str(run.id))
-
-

@@ -60,7 +60,7 @@ class RunSnapshot:
         }
 
 
-@dataclass
+@dataclass(eq=False)
 class Watch:
     snapshot: RunSnapshot
     _changed: asyncio.Event = field(default_factory=asyncio.Event)

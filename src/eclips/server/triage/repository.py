@@ -29,11 +29,12 @@ async def pending_for_org(
 async def get_for_org(
     session: AsyncSession, org_id: uuid.UUID, item_id: uuid.UUID
 ) -> TriageItem | None:
-    return await session.scalar(
+    found: TriageItem | None = await session.scalar(
         select(TriageItem)
         .where(TriageItem.id == item_id, TriageItem.org_id == org_id)
         .with_for_update()
     )
+    return found
 
 
 async def close_for_run(session: AsyncSession, run_id: uuid.UUID, *, status: str) -> None:

@@ -95,9 +95,7 @@ async def members(session: AsyncSession, principal: Principal) -> MemberUsageLis
     rows = await repository.member_usage(session, principal.org_id, period)
     return MemberUsageList(
         period=period,
-        data=[
-            MemberUsage(member_id=m, email=e, runs=n, credits_used=c) for m, e, n, c in rows
-        ],
+        data=[MemberUsage(member_id=m, email=e, runs=n, credits_used=c) for m, e, n, c in rows],
     )
 
 

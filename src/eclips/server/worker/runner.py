@@ -74,7 +74,7 @@ class RunExecution:
             return Finish(RunStatus.FAILED, error=f"Unknown agent_type: {self.run.agent_type}")
         try:
             settings = await self._settings(agent_cls)
-            ctx = self._context(agent_cls, settings, self.run.task, self.run.data, depth=0)
+            ctx = self._context(settings, self.run.task, self.run.data, depth=0)
             outcome = await asyncio.wait_for(agent_cls().run(ctx), settings.timeout_seconds)
         except AgentError as exc:
             return Finish(RunStatus.FAILED, error=str(exc) or "Agent failed")
@@ -113,7 +113,6 @@ class RunExecution:
 
     def _context(
         self,
-        agent_cls: type[Agent],
         settings: AgentSettings,
         task: str,
         data: dict[str, Any],
@@ -128,7 +127,7 @@ class RunExecution:
                 raise AgentError("Delegation too deep")
             child_settings = await self._settings(child)
             await self._report(f"{agent_type}:start", {})
-            ctx = self._context(child, child_settings, sub_task, sub_data, depth=depth + 1)
+            ctx = self._context(child_settings, sub_task, sub_data, depth=depth + 1)
             return await child().run(ctx)
 
         return AgentContext(

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +24,13 @@ from eclips.server.agents.registry import AgentRegistry
 from eclips.server.batches.counters import mark_started
 from eclips.server.db.models import Run
 from eclips.server.queue import repository as queue
-from eclips.server.queue.signals import CHANGED_CHANNEL, QUEUED_CHANNEL, RunSignals, notify, wait_any
+from eclips.server.queue.signals import (
+    CHANGED_CHANNEL,
+    QUEUED_CHANNEL,
+    RunSignals,
+    notify,
+    wait_any,
+)
 from eclips.server.queue.status import RunStatus
 from eclips.server.runs import transitions
 from eclips.server.runs.transitions import Finish
@@ -52,7 +59,7 @@ class Worker:
         signals: RunSignals,
         settings: Settings,
         llm: LanguageModel | None = None,
-        background: list[Callable[[asyncio.Event], Awaitable[None]]] | None = None,
+        background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] | None = None,
     ) -> None:
         self.worker_id = f"w-{uuid.uuid4().hex[:12]}"
         self._sessions = sessions
@@ -192,9 +199,7 @@ class Worker:
                             lease_seconds=self._settings.lease_seconds,
                         )
                         last_beat = time.monotonic()
-                    gone = await queue.stopped_among(
-                        session, worker_id=self.worker_id, run_ids=ids
-                    )
+                    gone = await queue.stopped_among(session, worker_id=self.worker_id, run_ids=ids)
             except _DB_ERRORS as exc:
                 log.warning("heartbeat failed: %s", exc)
                 continue

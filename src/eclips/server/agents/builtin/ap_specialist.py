@@ -43,7 +43,11 @@ class Check:
     triage_reason: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"check": self.name, "outcome": "pass" if self.passed else "fail", "detail": self.detail}
+        return {
+            "check": self.name,
+            "outcome": "pass" if self.passed else "fail",
+            "detail": self.detail,
+        }
 
 
 class APSpecialist(Agent):
@@ -128,8 +132,12 @@ class APSpecialist(Agent):
             )
         elif fields.amount <= 0:
             checks.append(
-                Check("amount_valid", False, f"Amount {fields.amount} is not positive",
-                      "Invalid invoice amount")
+                Check(
+                    "amount_valid",
+                    False,
+                    f"Amount {fields.amount} is not positive",
+                    "Invalid invoice amount",
+                )
             )
         else:
             checks.append(Check("amount_present", True, f"Amount {fields.amount:.2f}"))
@@ -154,13 +162,21 @@ class APSpecialist(Agent):
             else:
                 who = fields.vendor or "unknown vendor"
                 checks.append(
-                    Check("approved_vendor", False, f"{who} is not on the approved list",
-                          f"Vendor not approved: {who}")
+                    Check(
+                        "approved_vendor",
+                        False,
+                        f"{who} is not on the approved list",
+                        f"Vendor not approved: {who}",
+                    )
                 )
         if fields.currency and fields.currency.upper() != settings.currency.upper():
             checks.append(
-                Check("currency", False, f"{fields.currency} is not {settings.currency}",
-                      f"Currency {fields.currency} differs from {settings.currency}")
+                Check(
+                    "currency",
+                    False,
+                    f"{fields.currency} is not {settings.currency}",
+                    f"Currency {fields.currency} differs from {settings.currency}",
+                )
             )
         else:
             checks.append(Check("currency", True, settings.currency))

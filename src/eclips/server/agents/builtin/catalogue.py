@@ -20,9 +20,7 @@ class Vendor(BaseModel):
 
 def _v(name: str, categories: list[str], days: int, rating: float, **prices: float) -> Vendor:
     items = [CatalogueItem(item=item.replace("_", " "), unit_price=p) for item, p in prices.items()]
-    return Vendor(
-        name=name, categories=categories, items=items, lead_time_days=days, rating=rating
-    )
+    return Vendor(name=name, categories=categories, items=items, lead_time_days=days, rating=rating)
 
 
 DEFAULT_CATALOGUE: list[Vendor] = [

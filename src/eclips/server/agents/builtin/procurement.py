@@ -88,7 +88,9 @@ class ProcurementSpecialist(Agent):
                 schema=PurchaseRequest,
             )
             request = request.model_copy(
-                update={k: v for k, v in guessed.model_dump().items() if v and not getattr(request, k)}
+                update={
+                    k: v for k, v in guessed.model_dump().items() if v and not getattr(request, k)
+                }
             )
         if not request.item or not request.quantity or request.quantity <= 0:
             raise AgentError("Could not read a quantity and an item from the task")

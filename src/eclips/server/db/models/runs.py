@@ -28,9 +28,7 @@ class Run(IdMixin, Base):
     __table_args__ = (
         # Claim order: interactive before batch rows, then priority, then row index (so the
         # rows of concurrent batches take turns), then age.
-        Index(
-            "ix_runs_queue", "status", "queue_lane", "priority_rank", "row_index", "created_at"
-        ),
+        Index("ix_runs_queue", "status", "queue_lane", "priority_rank", "row_index", "created_at"),
         Index("ix_runs_org_created", "org_id", "created_at"),
         Index("ix_runs_org_reference", "org_id", "reference"),
         Index("ix_runs_batch_row", "batch_id", "row_index"),

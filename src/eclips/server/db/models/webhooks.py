@@ -54,9 +54,7 @@ class WebhookDelivery(IdMixin, Base):
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("organizations.id"))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("webhook_events.id"))
     # None for a per-run or per-batch webhook_url, signed with the org's signing secret.
-    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("webhook_endpoints.id")
-    )
+    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("webhook_endpoints.id"))
     url: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
