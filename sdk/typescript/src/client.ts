@@ -15,6 +15,7 @@ import type {
   CreateWebhookParams,
   Deleted,
   Health,
+  JSONObject,
   LedgerEntry,
   ListBatchesParams,
   ListRunsParams,
@@ -27,6 +28,7 @@ import type {
   RunStreamEvent,
   RunSummary,
   RunWithTriage,
+  SigningSecret,
   TriageListItem,
   TriageResolution,
   Usage,
@@ -118,14 +120,14 @@ export class EClipsClient {
   // --- Health -----------------------------------------------------------------------------
 
   /** `GET /v1/health`: public, needs no key. */
-  health(options?: RequestOptions): Promise<Health> {
+  async health(options?: RequestOptions): Promise<Health> {
     return this.#json({ method: "GET", path: "/v1/health" }, options);
   }
 
   // --- Runs -------------------------------------------------------------------------------
 
   /** `POST /v1/run`: starts a run and returns at once (202) with its `run_id`. */
-  run(params: RunParams, options?: RequestOptions): Promise<RunAccepted> {
+  async run(params: RunParams, options?: RequestOptions): Promise<RunAccepted> {
     const body = {
       task: params.task,
       agent_type: params.agentType ?? params.agent_type,
@@ -137,12 +139,12 @@ export class EClipsClient {
   }
 
   /** `GET /v1/runs/:id`: the full run plus any linked triage item. */
-  getRun(id: string, options?: RequestOptions): Promise<RunWithTriage> {
+  async getRun(id: string, options?: RequestOptions): Promise<RunWithTriage> {
     return this.#json({ method: "GET", path: `/v1/runs/${seg(id)}` }, options);
   }
 
   /** `GET /v1/runs`: one page of runs, newest first. */
-  listRuns(params: ListRunsParams = {}, options?: RequestOptions): Promise<Page<RunSummary>> {
+  async listRuns(params: ListRunsParams = {}, options?: RequestOptions): Promise<Page<RunSummary>> {
     const { status, limit, offset } = params;
     return this.#json({ method: "GET", path: "/v1/runs", query: { status, limit, offset } }, options);
   }
@@ -182,7 +184,7 @@ export class EClipsClient {
   }
 
   /** `POST /v1/runs/:id/cancel`. */
-  cancelRun(id: string, options?: RequestOptions): Promise<Cancelled> {
+  async cancelRun(id: string, options?: RequestOptions): Promise<Cancelled> {
     return this.#json({ method: "POST", path: `/v1/runs/${seg(id)}/cancel` }, options);
   }
 
@@ -207,7 +209,7 @@ export class EClipsClient {
   // --- Triage -----------------------------------------------------------------------------
 
   /** `GET /v1/triage`: one page of pending triage items, each joined to its run. */
-  listTriage(params: PageParams = {}, options?: RequestOptions): Promise<Page<TriageListItem>> {
+  async listTriage(params: PageParams = {}, options?: RequestOptions): Promise<Page<TriageListItem>> {
     const { limit, offset } = params;
     return this.#json({ method: "GET", path: "/v1/triage", query: { limit, offset } }, options);
   }
@@ -223,8 +225,7 @@ export class EClipsClient {
       output: params.output,
     };
     const path = `/v1/triage/${seg(id)}/approve`;
-    return (await this.#json<{ data: TriageResolution }>({ method: "POST", path, body }, options))
-      .data;
+    return this.#data({ method: "POST", path, body }, options);
   }
 
   /** `POST /v1/triage/:id/reject`: rejects the item; its run becomes cancelled. */
@@ -238,8 +239,7 @@ export class EClipsClient {
       resolution_note: params.resolutionNote ?? params.resolution_note,
     };
     const path = `/v1/triage/${seg(id)}/reject`;
-    return (await this.#json<{ data: TriageResolution }>({ method: "POST", path, body }, options))
-      .data;
+    return this.#data({ method: "POST", path, body }, options);
   }
 
   // --- Webhooks ---------------------------------------------------------------------------
@@ -250,45 +250,55 @@ export class EClipsClient {
     options?: RequestOptions,
   ): Promise<WebhookWithSecret> {
     const body = { url: params.url, events: params.events };
-    return (
-      await this.#json<{ data: WebhookWithSecret }>(
-        { method: "POST", path: "/v1/webhooks", body },
-        options,
-      )
-    ).data;
+    return this.#data({ method: "POST", path: "/v1/webhooks", body }, options);
   }
 
   /** `GET /v1/webhooks`: the organization's webhooks (without secrets). */
   async listWebhooks(options?: RequestOptions): Promise<Webhook[]> {
-    return (await this.#json<{ data: Webhook[] }>({ method: "GET", path: "/v1/webhooks" }, options))
-      .data;
+    return this.#data({ method: "GET", path: "/v1/webhooks" }, options);
   }
 
   /** `DELETE /v1/webhooks/:id`. */
-  deleteWebhook(id: string, options?: RequestOptions): Promise<Deleted> {
+  async deleteWebhook(id: string, options?: RequestOptions): Promise<Deleted> {
     return this.#json({ method: "DELETE", path: `/v1/webhooks/${seg(id)}` }, options);
   }
 
-  /** `GET /v1/webhooks/:id/deliveries`: recent deliveries to a webhook, and how they went. */
+  /** `GET /v1/webhooks/:id/deliveries`: one page of delivery attempts, newest first. */
   async listWebhookDeliveries(
     id: string,
     params: PageParams = {},
     options?: RequestOptions,
-  ): Promise<WebhookDelivery[]> {
+  ): Promise<Page<WebhookDelivery>> {
     const { limit, offset } = params;
     const path = `/v1/webhooks/${seg(id)}/deliveries`;
-    return (
-      await this.#json<{ data: WebhookDelivery[] }>(
-        { method: "GET", path, query: { limit, offset } },
-        options,
-      )
-    ).data;
+    return this.#json({ method: "GET", path, query: { limit, offset } }, options);
   }
 
-  /** `POST /v1/webhooks/:id/rotate-secret`: a new signing secret, returned this once. */
+  /**
+   * `POST /v1/webhooks/:id/rotate-secret`: a new signing secret, returned this once; the old
+   * one keeps signing beside it until `previous_secret_expires_at`.
+   */
   async rotateWebhookSecret(id: string, options?: RequestOptions): Promise<WebhookSecretRotation> {
     const path = `/v1/webhooks/${seg(id)}/rotate-secret`;
-    return unwrapData(await this.#json({ method: "POST", path }, options));
+    return this.#data({ method: "POST", path }, options);
+  }
+
+  /** `POST /v1/webhooks/:id/enable`: resumes a webhook the server disabled. */
+  async enableWebhook(id: string, options?: RequestOptions): Promise<Webhook> {
+    return this.#data({ method: "POST", path: `/v1/webhooks/${seg(id)}/enable` }, options);
+  }
+
+  /**
+   * `GET /v1/webhooks/signing-secret`: the organization's secret that signs events sent to a
+   * run's or batch's `webhook_url` (verify them with `verifyWebhook`).
+   */
+  async getSigningSecret(options?: RequestOptions): Promise<SigningSecret> {
+    return this.#data({ method: "GET", path: "/v1/webhooks/signing-secret" }, options);
+  }
+
+  /** `POST /v1/webhooks/signing-secret/rotate`: replaces the organization's signing secret. */
+  async rotateSigningSecret(options?: RequestOptions): Promise<SigningSecret> {
+    return this.#data({ method: "POST", path: "/v1/webhooks/signing-secret/rotate" }, options);
   }
 
   // --- Batches ----------------------------------------------------------------------------
@@ -335,7 +345,7 @@ export class EClipsClient {
   }
 
   /** `POST /v1/batches/:id/cancel`: only a pending or running job (else 400). */
-  cancelBatch(id: string, options?: RequestOptions): Promise<Cancelled> {
+  async cancelBatch(id: string, options?: RequestOptions): Promise<Cancelled> {
     return this.#json({ method: "POST", path: `/v1/batches/${seg(id)}/cancel` }, options);
   }
 
@@ -389,19 +399,17 @@ export class EClipsClient {
   // --- Usage ------------------------------------------------------------------------------
 
   /** `GET /v1/usage`: the organization's credit summary for the current period. */
-  getUsage(options?: RequestOptions): Promise<Usage> {
+  async getUsage(options?: RequestOptions): Promise<Usage> {
     return this.#json({ method: "GET", path: "/v1/usage" }, options);
   }
 
   /** `GET /v1/usage/history`: the last 50 ledger entries. */
   async getUsageHistory(options?: RequestOptions): Promise<LedgerEntry[]> {
-    return (
-      await this.#json<{ data: LedgerEntry[] }>({ method: "GET", path: "/v1/usage/history" }, options)
-    ).data;
+    return this.#data({ method: "GET", path: "/v1/usage/history" }, options);
   }
 
   /** `GET /v1/usage/members`: usage per member for the current period. */
-  getUsageMembers(options?: RequestOptions): Promise<UsageMembers> {
+  async getUsageMembers(options?: RequestOptions): Promise<UsageMembers> {
     return this.#json({ method: "GET", path: "/v1/usage/members" }, options);
   }
 
@@ -409,30 +417,36 @@ export class EClipsClient {
 
   /** `GET /v1/agents`: the agent types this server runs. */
   async listAgents(options?: RequestOptions): Promise<Agent[]> {
-    return (await this.#json<{ data: Agent[] }>({ method: "GET", path: "/v1/agents" }, options))
-      .data;
+    return this.#data({ method: "GET", path: "/v1/agents" }, options);
   }
 
   /** `GET /v1/agents/:type/settings`: your organization's settings for an agent. */
   async getAgentSettings(agentType: string, options?: RequestOptions): Promise<AgentSettings> {
-    const path = `/v1/agents/${seg(agentType)}/settings`;
-    return unwrapData(await this.#json({ method: "GET", path }, options));
+    return this.#json({ method: "GET", path: `/v1/agents/${seg(agentType)}/settings` }, options);
   }
 
-  /** `PUT /v1/agents/:type/settings`: replaces your organization's settings for an agent. */
+  /**
+   * `PUT /v1/agents/:type/settings`: replaces your organization's settings for an agent
+   * (validated against its `settings_schema`); returns them as stored.
+   */
   async updateAgentSettings(
     agentType: string,
-    settings: AgentSettings,
+    settings: JSONObject,
     options?: RequestOptions,
   ): Promise<AgentSettings> {
     const path = `/v1/agents/${seg(agentType)}/settings`;
-    return unwrapData(await this.#json({ method: "PUT", path, body: settings }, options));
+    return this.#json({ method: "PUT", path, body: settings }, options);
   }
 
   // --- Internals --------------------------------------------------------------------------
 
   async #json<T>(spec: RequestSpec, options?: RequestOptions): Promise<T> {
     return parseJSON<T>(await send(this.#config, spec, options));
+  }
+
+  /** For answers shaped `{ "data": ... }`: the part inside. */
+  async #data<T>(spec: RequestSpec, options?: RequestOptions): Promise<T> {
+    return (await this.#json<{ data: T }>(spec, options)).data;
   }
 }
 
@@ -449,12 +463,4 @@ function seg(value: string): string {
     throw new EClipsError(`Expected a non-empty id, got ${JSON.stringify(value)}`);
   }
   return encodeURIComponent(value);
-}
-
-/** `{ data: X }` -> X; anything else unchanged. */
-function unwrapData<T>(body: unknown): T {
-  if (body && typeof body === "object" && "data" in body && Object.keys(body).length === 1) {
-    return (body as { data: T }).data;
-  }
-  return body as T;
 }

@@ -189,9 +189,9 @@ export interface Webhook {
   url: string;
   events: WebhookEventType[];
   is_active: boolean;
-  created_at: string;
+  /** Why the server stopped delivering (after failing for too long); `enableWebhook` resumes. */
   disabled_reason?: string | null;
-  [key: string]: unknown;
+  created_at: string;
 }
 
 /** A webhook as created: the signing secret is returned this once. */
@@ -199,26 +199,30 @@ export interface WebhookWithSecret extends Webhook {
   secret: string;
 }
 
-/** One event on its way to one webhook, with how its delivery went. */
+/** One HTTP attempt to deliver an event to a webhook, as listed by its deliveries. */
 export interface WebhookDelivery {
   id: string;
-  event_id?: string;
-  event_type?: string;
-  url?: string;
-  status: string;
-  attempts?: number;
-  last_status_code?: number | null;
-  last_error?: string | null;
-  delivered_at?: string | null;
-  next_attempt_at?: string | null;
-  created_at?: string;
-  [key: string]: unknown;
+  delivery_id: string;
+  event_id: string;
+  event_type: WebhookEventType;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  created_at: string;
 }
 
+/** A webhook's new secret; the previous one keeps signing beside it until it expires. */
 export interface WebhookSecretRotation {
-  id?: string;
+  id: string;
   secret: string;
-  [key: string]: unknown;
+  previous_secret_expires_at: string | null;
+}
+
+/** The organization's secret that signs events sent to a run's or batch's `webhook_url`. */
+export interface SigningSecret {
+  secret: string;
 }
 
 export interface Deleted {
@@ -227,10 +231,11 @@ export interface Deleted {
 
 /** The body of a webhook delivery, as returned by `verifyWebhook`. */
 export interface WebhookPayload {
+  /** The event id, also sent as the `webhook-id` header. */
+  id: string;
   type: WebhookEventType;
-  timestamp?: string;
+  created_at: string;
   data: JSONObject;
-  [key: string]: unknown;
 }
 
 // --- Batches ------------------------------------------------------------------------------
@@ -272,7 +277,6 @@ export interface BatchJob {
   created_at: string;
   started_at?: string | null;
   completed_at?: string | null;
-  [key: string]: unknown;
 }
 
 /** One row of a batch: a run of its own, with the run's output as `result`. */
@@ -284,7 +288,6 @@ export interface BatchRow {
   result: JSONObject | null;
   error_message: string | null;
   custom_id?: string | null;
-  [key: string]: unknown;
 }
 
 /** `getBatch`: the job's fields at the top level, plus its rows ordered by `row_index`. */
@@ -335,10 +338,17 @@ export interface UsageMembers {
 
 // --- Agents -------------------------------------------------------------------------------
 
+/** An agent type the server runs. */
 export interface Agent {
   agent_type: string;
-  [key: string]: unknown;
+  description: string;
+  credits_per_run: number;
+  /** JSON Schema of the agent's settings. */
+  settings_schema: JSONObject;
 }
 
-/** An agent's settings for your organization. */
-export type AgentSettings = JSONObject;
+/** An agent's settings for your organization (defaults where never set). */
+export interface AgentSettings {
+  agent_type: string;
+  settings: JSONObject;
+}
