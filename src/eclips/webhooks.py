@@ -35,13 +35,17 @@ class WebhookVerificationError(Exception):
 
 
 def _key(secret: str) -> bytes:
-    encoded = secret.removeprefix(_PREFIX)
+    encoded = secret.strip().removeprefix(_PREFIX)
     try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError) as exc:
+        # Accept unpadded base64, as the reference implementation does.
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
         raise WebhookVerificationError(
             "The webhook secret is not valid: expected whsec_ followed by base64"
-        ) from exc
+        )
+    return key
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -72,7 +72,10 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         try:
             value = float(raw)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(raw) if raw.strip() else None
+            try:
+                parsed = email.utils.parsedate_to_datetime(raw)
+            except (TypeError, ValueError):
+                parsed = None
             if parsed is not None and parsed.tzinfo is not None:
                 value = parsed.timestamp() - time.time()
     if value is None or not 0 <= value <= MAX_RETRY_AFTER:

@@ -424,6 +424,7 @@ class EClipsClient(BaseClient):
         return self._call(AgentSettings, "GET", path)
 
     def update_agent_settings(self, agent_type: str, settings: Mapping[str, Any]) -> AgentSettings:
-        """``PUT /v1/agents/{agent_type}/settings``: change the organisation's settings."""
+        """``PUT /v1/agents/{agent_type}/settings``: replace the organisation's settings for an
+        agent; the server validates them against the agent's ``settings_schema``."""
         path = f"/v1/agents/{path_segment(agent_type)}/settings"
-        return self._call(AgentSettings, "PUT", path, json={"settings": dict(settings)})
+        return self._call(AgentSettings, "PUT", path, json=dict(settings))
