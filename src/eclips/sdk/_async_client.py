@@ -36,6 +36,7 @@ from eclips.sdk._models import (
     RunAccepted,
     RunEvent,
     RunWithTriage,
+    SigningSecret,
     TriageItem,
     TriageResolution,
     Usage,
@@ -313,15 +314,36 @@ class AsyncEClipsClient(BaseClient):
         """``DELETE /v1/webhooks/{id}``."""
         return await self._call(Deleted, "DELETE", f"/v1/webhooks/{path_segment(webhook_id)}")
 
-    async def list_webhook_deliveries(self, webhook_id: str) -> AsyncPage[WebhookDelivery]:
-        """``GET /v1/webhooks/{id}/deliveries``: recent delivery attempts, newest first."""
+    async def list_webhook_deliveries(
+        self, webhook_id: str, *, limit: int = 20, offset: int = 0
+    ) -> AsyncPage[WebhookDelivery]:
+        """``GET /v1/webhooks/{id}/deliveries``: delivery attempts, newest first, with their
+        status code, latency and error."""
         path = f"/v1/webhooks/{path_segment(webhook_id)}/deliveries"
-        return await self._page(WebhookDelivery, path)
+        return await self._page(WebhookDelivery, path, limit=limit, offset=offset)
 
     async def rotate_webhook_secret(self, webhook_id: str) -> WebhookSecret:
         """``POST /v1/webhooks/{id}/rotate-secret``: a new signing secret, shown once."""
         path = f"/v1/webhooks/{path_segment(webhook_id)}/rotate-secret"
         return await self._call(WebhookSecret, "POST", path, envelope="data")
+
+    async def enable_webhook(self, webhook_id: str) -> Webhook:
+        """``POST /v1/webhooks/{id}/enable``: re-enable a disabled webhook; the deliveries
+        held meanwhile are sent."""
+        path = f"/v1/webhooks/{path_segment(webhook_id)}/enable"
+        return await self._call(Webhook, "POST", path, envelope="data")
+
+    async def get_signing_secret(self) -> SigningSecret:
+        """``GET /v1/webhooks/signing-secret``: the secret that signs events sent to a run's or
+        a batch's ``webhook_url``."""
+        path = "/v1/webhooks/signing-secret"
+        return await self._call(SigningSecret, "GET", path, envelope="data")
+
+    async def rotate_signing_secret(self) -> SigningSecret:
+        """``POST /v1/webhooks/signing-secret/rotate``: replace the organisation's signing
+        secret; it takes effect at once."""
+        path = "/v1/webhooks/signing-secret/rotate"
+        return await self._call(SigningSecret, "POST", path, envelope="data")
 
     # -- batches ----------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from eclips.sdk._models import (
     RunAccepted,
     RunEvent,
     RunWithTriage,
+    SigningSecret,
     TriageItem,
     TriageResolution,
     Usage,
@@ -309,15 +310,36 @@ class EClipsClient(BaseClient):
         """``DELETE /v1/webhooks/{id}``."""
         return self._call(Deleted, "DELETE", f"/v1/webhooks/{path_segment(webhook_id)}")
 
-    def list_webhook_deliveries(self, webhook_id: str) -> SyncPage[WebhookDelivery]:
-        """``GET /v1/webhooks/{id}/deliveries``: recent delivery attempts, newest first."""
+    def list_webhook_deliveries(
+        self, webhook_id: str, *, limit: int = 20, offset: int = 0
+    ) -> SyncPage[WebhookDelivery]:
+        """``GET /v1/webhooks/{id}/deliveries``: delivery attempts, newest first, with their
+        status code, latency and error."""
         path = f"/v1/webhooks/{path_segment(webhook_id)}/deliveries"
-        return self._page(WebhookDelivery, path)
+        return self._page(WebhookDelivery, path, limit=limit, offset=offset)
 
     def rotate_webhook_secret(self, webhook_id: str) -> WebhookSecret:
         """``POST /v1/webhooks/{id}/rotate-secret``: a new signing secret, shown once."""
         path = f"/v1/webhooks/{path_segment(webhook_id)}/rotate-secret"
         return self._call(WebhookSecret, "POST", path, envelope="data")
+
+    def enable_webhook(self, webhook_id: str) -> Webhook:
+        """``POST /v1/webhooks/{id}/enable``: re-enable a disabled webhook; the deliveries
+        held meanwhile are sent."""
+        path = f"/v1/webhooks/{path_segment(webhook_id)}/enable"
+        return self._call(Webhook, "POST", path, envelope="data")
+
+    def get_signing_secret(self) -> SigningSecret:
+        """``GET /v1/webhooks/signing-secret``: the secret that signs events sent to a run's or
+        a batch's ``webhook_url``."""
+        path = "/v1/webhooks/signing-secret"
+        return self._call(SigningSecret, "GET", path, envelope="data")
+
+    def rotate_signing_secret(self) -> SigningSecret:
+        """``POST /v1/webhooks/signing-secret/rotate``: replace the organisation's signing
+        secret; it takes effect at once."""
+        path = "/v1/webhooks/signing-secret/rotate"
+        return self._call(SigningSecret, "POST", path, envelope="data")
 
     # -- batches ----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ __all__ = [
     "RunEvent",
     "RunStatus",
     "RunWithTriage",
+    "SigningSecret",
     "TriageItem",
     "TriageResolution",
     "TriageRun",
@@ -183,14 +184,24 @@ class Webhook(EClipsModel):
     url: str
     events: list[str]
     is_active: bool | None = None
+    disabled_reason: str | None = None
     secret: str | None = None
     created_at: str | None = None
 
 
 class WebhookSecret(EClipsModel):
-    """A webhook's new signing secret after a rotation."""
+    """A webhook's new signing secret after a rotation; the old one keeps signing beside it
+    until ``previous_secret_expires_at``."""
 
     id: str
+    secret: str
+    previous_secret_expires_at: str | None = None
+
+
+class SigningSecret(EClipsModel):
+    """The organisation's secret that signs events sent to a run's or batch's
+    ``webhook_url``."""
+
     secret: str
 
 
@@ -198,6 +209,7 @@ class WebhookDelivery(EClipsModel):
     """One HTTP attempt to deliver an event to a webhook."""
 
     id: str
+    delivery_id: str | None = None
     event_id: str | None = None
     event_type: str | None = None
     attempt: int | None = None
