@@ -179,19 +179,21 @@ async def validate_url(
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        httpx.URL(url)
     except ValueError as exc:
         raise BadRequest(f"url is not a valid URL: {exc}") from exc
     host = parts.hostname
     if not host:
         raise BadRequest("url must include a host")
-    if allow_private:
-        return url
     literal = parse_ip_literal(host)
-    if literal is not None:
+    if literal is not None and not allow_private:
         reason = refusal_reason(literal)
         if reason is not None:
             raise BadRequest(f"url must not point to a {reason} address ({literal})")
+    try:
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise BadRequest(f"url is not a valid URL: {exc}") from exc
+    if allow_private or literal is not None:
         return url
     if not resolve_host:
         return url
