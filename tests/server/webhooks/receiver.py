@@ -34,7 +34,9 @@ class Answer:
 class Receiver:
     """Records every request; answers from a script, then with ``default``."""
 
-    def __init__(self, *, tls: tuple[Path, Path] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, *, tls: tuple[Path, Path] | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.received: list[Received] = []
         self.script: deque[Answer] = deque()
         self.default = Answer()
@@ -64,7 +66,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         scheme = "http"
         if tls is not None:
