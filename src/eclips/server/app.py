@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from eclips.server.agent_types.endpoints import router as agents_router
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.api.errors import install_error_handlers
+from eclips.server.batches.endpoints import router as batches_router
 from eclips.server.db.session import create_engine, create_sessionmaker
 from eclips.server.health.endpoints import router as health_router
 from eclips.server.queue.signals import RunSignals
@@ -22,6 +23,8 @@ from eclips.server.streaming.hub import RunHub
 from eclips.server.triage.endpoints import router as triage_router
 from eclips.server.usage.endpoints import router as usage_router
 from eclips.server.version import VERSION
+from eclips.server.webhooks.delivery import WebhookDispatcher
+from eclips.server.webhooks.endpoints import router as webhooks_router
 from eclips.server.worker.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -42,11 +45,15 @@ def build_state(settings: Settings) -> ServerState:
 
 
 def build_worker(state: ServerState) -> Worker:
+    """A worker, with the webhook dispatcher running beside it."""
+    dispatcher = WebhookDispatcher(state.sessions, state.settings)
     return Worker(
         sessions=state.sessions,
         registry=state.registry,
         signals=state.signals,
         settings=state.settings,
+        background=[dispatcher.run],
+        after_finish=dispatcher.wake,
     )
 
 
@@ -83,6 +90,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = False) 
         triage_router,
         usage_router,
         agents_router,
+        batches_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

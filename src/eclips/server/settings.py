@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     port: int = 8080
 
     worker_concurrency: int = Field(default=32, ge=1, le=10_000)
+    # Batch rows may fill at most this share of a worker's slots; the rest stay free for
+    # interactive runs (POST /v1/run), so a big batch never starves them.
+    batch_share: float = Field(default=0.75, gt=0, le=1)
     lease_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
     poll_interval_seconds: float = Field(default=1.0, gt=0)

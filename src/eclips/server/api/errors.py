@@ -25,6 +25,9 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     where = _location(first.get("loc", ()))
     if first.get("type") == "missing":
         return f"Missing required field: {where}" if where else "Missing request body"
+    if first.get("type") == "value_error":
+        # Our own validators word the whole sentence (e.g. "Maximum 500 rows per batch").
+        return str(first.get("ctx", {}).get("error", first.get("msg")))
     message = str(first.get("msg", "Invalid value"))
     return f"Invalid {where}: {message}" if where else message
 

@@ -7,8 +7,10 @@ on the job's row lock and never lose an update.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eclips.server.db.models import BatchJob
@@ -23,7 +25,7 @@ _COUNTER = {
 }
 
 
-class BatchStatus:
+class BatchStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     AWAITING_TRIAGE = "awaiting_triage"
@@ -36,17 +38,28 @@ OPEN_STATUSES = (BatchStatus.PENDING, BatchStatus.RUNNING)
 FINISHED_STATUSES = (BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED)
 
 
+@dataclass(frozen=True)
+class RowTransition:
+    """What a row's move did to its job: the job's webhook_url, and whether it finished."""
+
+    webhook_url: str | None
+    job_finished: bool
+
+
 async def record_row_transition(
     session: AsyncSession, batch_id: uuid.UUID, old: RunStatus, new: RunStatus
-) -> str | None:
-    """Move one row between counters; returns the job's new status when it changed."""
+) -> RowTransition:
+    """Move one row between counters, and the job's status with them."""
     values: dict[str, object] = {}
     if old in _COUNTER:
         values[_COUNTER[old]] = getattr(BatchJob, _COUNTER[old]) - 1
     if new in _COUNTER:
         values[_COUNTER[new]] = getattr(BatchJob, _COUNTER[new]) + 1
     if not values:
-        return None
+        webhook_url = await session.scalar(
+            select(BatchJob.webhook_url).where(BatchJob.id == batch_id)
+        )
+        return RowTransition(webhook_url, job_finished=False)
     row = (
         await session.execute(
             update(BatchJob)
@@ -59,20 +72,21 @@ async def record_row_transition(
                 BatchJob.failed_rows,
                 BatchJob.triage_rows,
                 BatchJob.cancelled_rows,
+                BatchJob.webhook_url,
             )
         )
     ).one()
-    status, total, completed, failed, triage, cancelled = row
+    status, total, completed, failed, triage, cancelled, webhook_url = row
     new_status = _derive(status, total, completed, failed, triage, cancelled)
     if new_status == status:
-        return None
+        return RowTransition(webhook_url, job_finished=False)
     finished = new_status in FINISHED_STATUSES
     await session.execute(
         update(BatchJob)
         .where(BatchJob.id == batch_id)
         .values(status=new_status, completed_at=utcnow() if finished else None)
     )
-    return new_status
+    return RowTransition(webhook_url, job_finished=finished)
 
 
 def _derive(

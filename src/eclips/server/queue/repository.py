@@ -15,14 +15,17 @@ from eclips.server.queue.status import RunStatus
 
 
 async def claim(
-    session: AsyncSession, *, worker_id: str, limit: int, lease_seconds: float
+    session: AsyncSession, *, worker_id: str, lane: int, limit: int, lease_seconds: float
 ) -> Sequence[Run]:
-    """Take up to ``limit`` queued runs; SKIP LOCKED lets many workers claim at once."""
+    """Take up to ``limit`` queued runs of one lane; SKIP LOCKED lets many workers claim at
+    once. Batch rows go by row index first, so concurrent batches take turns."""
+    if limit <= 0:
+        return []
     now = utcnow()
     candidates = (
         select(Run.id)
-        .where(Run.status == RunStatus.QUEUED)
-        .order_by(Run.queue_lane, Run.priority_rank.desc(), Run.created_at)
+        .where(Run.status == RunStatus.QUEUED, Run.queue_lane == lane)
+        .order_by(Run.priority_rank.desc(), Run.row_index, Run.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
         .scalar_subquery()

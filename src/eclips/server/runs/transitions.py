@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eclips.server.batches import events as batch_events
 from eclips.server.batches.counters import record_row_transition
 from eclips.server.db.models import Run, TriageItem
 from eclips.server.db.types import utcnow
 from eclips.server.queue.signals import CHANGED_CHANNEL, notify
 from eclips.server.queue.status import TERMINAL, RunStatus
+from eclips.server.runs.schemas import RunDetail
 from eclips.server.usage.service import charge
+from eclips.server.webhooks import outbox
 
 
 @dataclass(frozen=True)
@@ -111,13 +114,45 @@ async def move(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    await session.refresh(run)
     await _after_transition(session, run, old, new)
+
+
+_EVENTS = {
+    RunStatus.COMPLETED: outbox.RUN_COMPLETED,
+    RunStatus.FAILED: outbox.RUN_FAILED,
+    RunStatus.AWAITING_TRIAGE: outbox.RUN_TRIAGE_REQUIRED,
+    RunStatus.CANCELLED: outbox.RUN_CANCELLED,
+}
 
 
 async def _after_transition(
     session: AsyncSession, run: Run, old: RunStatus, new: RunStatus
 ) -> None:
+    """Batch counters, outbox events and wake-ups, in the transaction of the change."""
+    urls = [run.webhook_url] if run.webhook_url else []
+    job_finished = False
     if run.batch_id is not None:
-        await record_row_transition(session, run.batch_id, old, new)
+        moved = await record_row_transition(session, run.batch_id, old, new)
+        urls += [moved.webhook_url] if moved.webhook_url else []
+        job_finished = moved.job_finished
+    await publish(session, run, new, extra_urls=urls)
+    if job_finished and run.batch_id is not None:
+        await batch_events.record_batch_completed(session, run.batch_id)
     await notify(session, CHANGED_CHANNEL, str(run.id))
+
+
+async def publish(
+    session: AsyncSession, run: Run, status: RunStatus, *, extra_urls: list[str]
+) -> None:
+    """Write the run's webhook event for ``status`` (if it has one) to the outbox."""
+    event = _EVENTS.get(status)
+    if event is None:
+        return
+    fresh = await session.get(Run, run.id, populate_existing=True)
+    await outbox.record_event(
+        session,
+        org_id=run.org_id,
+        event_type=event,
+        data=RunDetail.of(fresh or run).model_dump(mode="json"),
+        extra_urls=extra_urls,
+    )

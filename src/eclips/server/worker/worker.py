@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eclips.server.agents.base import LanguageModel
@@ -31,7 +31,7 @@ from eclips.server.queue.signals import (
     notify,
     wait_any,
 )
-from eclips.server.queue.status import RunStatus
+from eclips.server.queue.status import BATCH_LANE, INTERACTIVE_LANE, RunStatus
 from eclips.server.runs import transitions
 from eclips.server.runs.transitions import Finish
 from eclips.server.settings import Settings
@@ -39,8 +39,9 @@ from eclips.server.worker.runner import RunExecution
 
 log = logging.getLogger(__name__)
 
-# Transient database failures (PostgreSQL restarting, a dropped connection).
-_DB_ERRORS = (SQLAlchemyError, OSError, ConnectionError)
+# Transient database failures (PostgreSQL restarting, a dropped connection); anything
+# else is a bug and must surface, not be retried.
+_DB_ERRORS = (DBAPIError, OSError, ConnectionError)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Worker:
         settings: Settings,
         llm: LanguageModel | None = None,
         background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] | None = None,
+        after_finish: Callable[[], None] | None = None,
     ) -> None:
         self.worker_id = f"w-{uuid.uuid4().hex[:12]}"
         self._sessions = sessions
@@ -68,6 +70,7 @@ class Worker:
         self._settings = settings
         self._llm = llm
         self._background = background or []
+        self._after_finish = after_finish
         self._inflight: dict[uuid.UUID, _InFlight] = {}
         self._slot_freed = asyncio.Event()
 
@@ -121,14 +124,26 @@ class Worker:
                 )
 
     async def _claim(self, limit: int) -> list[Run]:
+        """Interactive runs first; batch rows only up to their share of the slots."""
+        batch_slots = max(1, int(self._concurrency * self._settings.batch_share))
+        batch_running = sum(1 for i in self._inflight.values() if i.run.batch_id is not None)
+        lease = self._settings.lease_seconds
         async with self._sessions.begin() as session:
             runs = list(
                 await queue.claim(
                     session,
                     worker_id=self.worker_id,
+                    lane=INTERACTIVE_LANE,
                     limit=limit,
-                    lease_seconds=self._settings.lease_seconds,
+                    lease_seconds=lease,
                 )
+            )
+            runs += await queue.claim(
+                session,
+                worker_id=self.worker_id,
+                lane=BATCH_LANE,
+                limit=min(limit - len(runs), batch_slots - batch_running),
+                lease_seconds=lease,
             )
             batch_ids = {run.batch_id for run in runs if run.batch_id is not None}
             await mark_started(session, batch_ids)
@@ -155,6 +170,8 @@ class Worker:
             await self._finish(run, finish)
         except asyncio.CancelledError:
             pass  # cancelled by the API, lost its lease, or shut down: nothing to write
+        except Exception:
+            log.exception("recording run %s failed; the rescuer will retry it", run.id)
         finally:
             self._inflight.pop(run.id, None)
             self._slot_freed.set()
@@ -179,6 +196,8 @@ class Worker:
         if not kept:
             log.info("run %s was taken from this worker; its outcome is dropped", run.id)
         self._signals.run_changed()
+        if self._after_finish is not None:
+            self._after_finish()
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Extend leases, and stop runs that were cancelled or taken away."""
