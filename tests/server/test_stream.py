@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -43,7 +44,7 @@ def test_stream_pushes_updates_and_closes_on_terminal(live_server: LiveServer) -
     # ~2 s cadence while running: a 5 s run yields several updates, not one per poll.
     running = [t for t, e in got if e["status"] == "running"]
     assert len(running) >= 2
-    assert all(b - a >= 1.5 for a, b in zip(running, running[1:], strict=False))
+    assert all(b - a >= 1.5 for a, b in itertools.pairwise(running))
     # The final event came at once on completion, not at the next 2 s tick.
     assert got[-1][0] < 7.5
 
