@@ -131,6 +131,8 @@ def read_rows(path: str, stdin: TextIO | None = None) -> list[dict[str, Any]]:
         except UnicodeDecodeError as exc:
             raise RowFileError(f"{path} is not UTF-8 text") from exc
         source, suffix = file.name, file.suffix.lower()
+    if not text.strip():
+        raise RowFileError(f"{source} holds no rows")
     is_jsonl = suffix in (".jsonl", ".ndjson") or (suffix != ".csv" and _sniff_jsonl(text))
     rows = _rows_from_jsonl(text.splitlines(), source) if is_jsonl else _rows_from_csv(text, source)
     if not rows:
@@ -250,7 +252,7 @@ def batch_create(
         str, typer.Argument(metavar="FILE", help="JSON Lines or CSV rows; - reads stdin.")
     ],
     agent: Annotated[str, typer.Option("--agent", "-a", help="Agent type.")] = "center",
-    name: Annotated[str | None, typer.Option(help="Job name [default: the file's name].")] = None,
+    name: Annotated[str | None, typer.Option(help="Job name (default: the file's name).")] = None,
     webhook_url: Annotated[
         str | None, typer.Option("--webhook-url", help="Send the rows' events here.")
     ] = None,
