@@ -48,23 +48,28 @@ def test_each_event_type_is_delivered_and_verifies(live_server: LiveServer) -> N
             "/v1/batches", json={"agent_type": "test_noop", "rows": [{"task": "a"}, {"task": "b"}]}
         ).json()["job"]
 
-        received = runs.wait(4, timeout=30)
+        # Batch rows are runs: the run endpoint also hears of the two rows completing.
+        received = runs.wait(6, timeout=30)
         (batch_request,) = batches.wait(1, timeout=30)
 
-    by_type = {}
+    events = {}
     for request in received:
         payload = Webhook(hook["secret"]).verify(request.body, request.headers)
         assert request.headers["webhook-id"] == payload["id"]
         assert set(payload) == {"id", "type", "created_at", "data"}
-        by_type[payload["type"]] = payload["data"]
-    assert by_type["run.completed"]["id"] == completed
-    assert by_type["run.completed"]["status"] == "completed"
-    assert by_type["run.completed"]["output"] == {"echo": "t"}
-    assert by_type["run.failed"]["id"] == failed
-    assert by_type["run.failed"]["status"] == "failed"
-    assert by_type["run.triage_required"]["id"] == triaged
-    assert by_type["run.triage_required"]["status"] == "awaiting_triage"
-    assert by_type["run.cancelled"]["id"] == cancelled
+        events[payload["data"]["id"]] = (payload["type"], payload["data"])
+    assert events[completed][0] == "run.completed"
+    assert events[completed][1]["status"] == "completed"
+    assert events[completed][1]["output"] == {"echo": "t"}
+    assert events[failed][0] == "run.failed"
+    assert events[failed][1]["status"] == "failed"
+    assert events[triaged][0] == "run.triage_required"
+    assert events[triaged][1]["status"] == "awaiting_triage"
+    assert events[cancelled][0] == "run.cancelled"
+    assert events[cancelled][1]["status"] == "cancelled"
+    rows = [data for kind, data in events.values() if data.get("batch_id") == job["id"]]
+    assert [kind for kind, data in events.values() if data.get("batch_id")] == ["run.completed"] * 2
+    assert sorted(row["row_index"] for row in rows) == [0, 1]
 
     batch_event = Webhook(batch_hook["secret"]).verify(batch_request.body, batch_request.headers)
     assert batch_event["type"] == "batch.completed"
@@ -78,9 +83,14 @@ def test_each_event_type_is_delivered_and_verifies(live_server: LiveServer) -> N
         Webhook(batch_hook["secret"]).verify(received[0].body, received[0].headers)
 
     attempts = client.get(f"/v1/webhooks/{hook['id']}/deliveries").json()
-    assert attempts["total"] == 4
+    assert attempts["total"] == 6
     assert {a["status_code"] for a in attempts["data"]} == {200}
-    assert {a["event_type"] for a in attempts["data"]} == set(by_type)
+    assert {a["event_type"] for a in attempts["data"]} == {
+        "run.completed",
+        "run.failed",
+        "run.triage_required",
+        "run.cancelled",
+    }
 
 
 def test_per_run_webhook_url_is_signed_with_the_org_signing_secret(
