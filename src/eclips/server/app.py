@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from eclips.server.agent_types.endpoints import router as agents_router
+from eclips.server.agents.llm import model_from_settings
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.api.errors import install_error_handlers
 from eclips.server.batches.endpoints import router as batches_router
@@ -52,6 +53,7 @@ def build_worker(state: ServerState) -> Worker:
         registry=state.registry,
         signals=state.signals,
         settings=state.settings,
+        llm=model_from_settings(state.settings),
         background=[dispatcher.run],
         after_finish=dispatcher.wake,
     )
