@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eclips.server.errors import AppError
+
+log = logging.getLogger(__name__)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -40,6 +45,31 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"error": validation_message(list(exc.errors()))}, status_code=400)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_down(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # A connection that failed or was invalidated is an outage, not a bug: 503, so
+        # clients retry. Anything else from the driver is still a server error.
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("database unavailable: %s", exc.orig)
+            return JSONResponse(
+                {"error": "Database unavailable; retry shortly"},
+                status_code=503,
+                headers={"Retry-After": "2"},
+            )
+        raise exc
+
+    async def _unreachable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unreachable: %r", exc)
+        return JSONResponse(
+            {"error": "Database unavailable; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    # The pool waited too long, or the driver could not connect at all.
+    for unreachable in (PoolTimeout, TimeoutError, ConnectionError):
+        app.add_exception_handler(unreachable, _unreachable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

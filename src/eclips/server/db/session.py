@@ -18,8 +18,15 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 60})
         _configure_sqlite(engine)
         return engine
+    # A short pool timeout and connect timeout: during an outage requests fail fast with
+    # 503 instead of hanging.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"timeout": 5},
     )
 
 
