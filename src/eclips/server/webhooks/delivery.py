@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -45,6 +45,7 @@ JITTER: Final = 0.2
 MAX_RETRY_AFTER: Final = 24 * 3600.0
 USER_AGENT: Final = "EClips-Webhooks/1.0"
 _ERROR_LIMIT = 500
+_MAX_ANSWER_BYTES = 64 * 1024
 
 
 def retry_delay(
@@ -95,6 +96,7 @@ class Outcome:
     latency_ms: float
     error: str | None
     retry_after: float | None = None
+    at: datetime = field(default_factory=utcnow)
 
     @property
     def ok(self) -> bool:
@@ -127,6 +129,13 @@ class WebhookDispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
+        # Outcomes wait here to be written together: under load one transaction records
+        # many attempts, instead of each send queueing for SQLite's single writer.
+        self._unrecorded: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
+        self._recording = False
+        # The dispatcher's own writes (claims, records) queue here rather than in the
+        # database's lock, whose busy handler backs off in steps of many milliseconds.
+        self._write_lock = asyncio.Lock()
 
     def wake(self) -> None:
         """Look for due deliveries now instead of at the next poll (call after a commit
@@ -151,7 +160,8 @@ class WebhookDispatcher:
     async def dispatch_once(self) -> int:
         """Claim what is due (up to the pool size), send it all, wait; the number sent."""
         jobs = await self._claim(self._concurrency)
-        await asyncio.gather(*(self._deliver(job) for job in jobs))
+        outcomes = await asyncio.gather(*(self.send(job) for job in jobs))
+        await self._record_all(list(zip(jobs, outcomes, strict=True)))
         return len(jobs)
 
     async def aclose(self) -> None:
@@ -204,7 +214,7 @@ class WebhookDispatcher:
     # --- claim --------------------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[Job]:
-        async with self._sessions() as session:
+        async with self._write_lock, self._sessions() as session:
             now = utcnow()
             saturated = {url for url, n in self._in_flight.items() if n >= self._per_url}
             candidates = await repository.due_candidates(
@@ -293,7 +303,16 @@ class WebhookDispatcher:
             async with asyncio.timeout(self._timeout):
                 request = client.build_request("POST", job.url, content=job.body, headers=headers)
                 response = await client.send(request, stream=True)
-                await response.aclose()
+                try:
+                    # Read a little of the answer so the connection can be kept alive;
+                    # the rest is not ours to wait for.
+                    read = 0
+                    async for chunk in response.aiter_raw():
+                        read += len(chunk)
+                        if read >= _MAX_ANSWER_BYTES:
+                            break
+                finally:
+                    await response.aclose()
         except TimeoutError:
             return Outcome(None, _ms(started), f"Timed out after {self._timeout:g} s")
         except httpx.HTTPError as exc:
@@ -311,37 +330,87 @@ class WebhookDispatcher:
     async def _deliver(self, job: Job) -> None:
         outcome = await self.send(job)
         try:
-            await self._finish(job, outcome)
+            await self._record(job, outcome)
         except Exception:
             # The lease expires and the delivery is offered again: nothing is lost.
             logger.exception("recording webhook attempt %s failed", job.delivery_id)
 
-    # --- finish -------------------------------------------------------------------------
+    # --- record -------------------------------------------------------------------------
+
+    async def _record(self, job: Job, outcome: Outcome) -> None:
+        """Queue an outcome and wait until it is committed. The first waiter writes
+        everything queued, in one transaction, until the queue is empty (group commit)."""
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((job, outcome, recorded))
+        if not self._recording:
+            self._recording = True
+            try:
+                while self._unrecorded:
+                    batch, self._unrecorded = self._unrecorded, []
+                    try:
+                        await self._record_all([(j, o) for j, o, _ in batch])
+                    finally:
+                        for _j, _o, future in batch:
+                            if not future.done():
+                                future.set_result(None)
+            finally:
+                self._recording = False
+                for _j, _o, future in self._unrecorded:
+                    future.set_exception(RuntimeError("the recording dispatcher stopped"))
+                self._unrecorded = []
+        await recorded
+
+    async def _record_all(self, outcomes: Sequence[tuple[Job, Outcome]]) -> None:
+        """Write outcomes in one transaction; if that fails, one by one, so one bad row
+        cannot hold back the others (whatever still fails is re-sent after its lease)."""
+        if not outcomes:
+            return
+        async with self._write_lock:
+            try:
+                await self._write(outcomes)
+                return
+            except Exception:
+                logger.exception("recording %d webhook attempts failed", len(outcomes))
+            for outcome in outcomes:
+                try:
+                    await self._write([outcome])
+                except Exception:
+                    logger.exception("recording webhook attempt %s failed", outcome[0].delivery_id)
 
     async def _finish(self, job: Job, outcome: Outcome) -> None:
+        """Record one outcome now (tests use this to play a dispatcher that came back late)."""
+        await self._record_all([(job, outcome)])
+
+    async def _write(self, outcomes: Sequence[tuple[Job, Outcome]]) -> None:
         async with self._sessions() as session:
             now = utcnow()
-            session.add(
-                WebhookAttempt(
-                    org_id=job.org_id,
-                    delivery_id=job.delivery_id,
-                    endpoint_id=job.endpoint_id,
-                    event_id=job.event_id,
-                    event_type=job.event_type,
-                    url=job.url,
-                    attempt=job.attempt,
-                    status_code=outcome.status_code,
-                    latency_ms=outcome.latency_ms,
-                    error=outcome.error,
-                    created_at=now,
-                )
-            )
-            applied = await repository.finish_delivery(
-                session, job.delivery_id, fence=job.attempt, values=self._next(job, outcome, now)
-            )
-            if applied and job.endpoint_id is not None:
-                await self._judge_endpoint(session, job.endpoint_id, outcome, now=now)
+            for job, outcome in outcomes:
+                await self._write_one(session, job, outcome, now=now)
             await session.commit()
+
+    async def _write_one(
+        self, session: AsyncSession, job: Job, outcome: Outcome, *, now: datetime
+    ) -> None:
+        session.add(
+            WebhookAttempt(
+                org_id=job.org_id,
+                delivery_id=job.delivery_id,
+                endpoint_id=job.endpoint_id,
+                event_id=job.event_id,
+                event_type=job.event_type,
+                url=job.url,
+                attempt=job.attempt,
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                error=outcome.error,
+                created_at=outcome.at,
+            )
+        )
+        applied = await repository.finish_delivery(
+            session, job.delivery_id, fence=job.attempt, values=self._next(job, outcome, now)
+        )
+        if applied and job.endpoint_id is not None:
+            await self._judge_endpoint(session, job.endpoint_id, outcome, now=now)
 
     def _next(self, job: Job, outcome: Outcome, now: datetime) -> dict[str, object]:
         values: dict[str, object] = {
@@ -350,7 +419,7 @@ class WebhookDispatcher:
             "last_error": outcome.error,
         }
         if outcome.ok:
-            return values | {"status": DeliveryStatus.DELIVERED, "delivered_at": now}
+            return values | {"status": DeliveryStatus.DELIVERED, "delivered_at": outcome.at}
         gone = outcome.status_code == 410
         # 410 on a per-run URL ends that delivery; on an endpoint it disables the endpoint
         # and the delivery waits for it to be re-enabled.
