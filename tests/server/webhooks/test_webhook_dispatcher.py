@@ -412,3 +412,37 @@ async def test_attempts_are_listed_newest_first(sessions, receiver: Receiver) ->
     assert listed.total == 2
     assert [(a.attempt, a.status_code) for a in listed.data] == [(2, 200), (1, 500)]
     assert all(a.event_id == event_id and a.event_type == "run.cancelled" for a in listed.data)
+
+
+async def test_run_delivers_a_burst_to_several_receivers(sessions) -> None:
+    org = await f.new_org(sessions)
+    with Receiver() as a, Receiver() as b, Receiver() as c:
+        hooks = [await f.new_endpoint(sessions, org, r.url) for r in (a, b, c)]
+        b.answer(*[Answer(500)] * 3)  # some failures mixed in, retried within the burst
+        for _ in range(10):
+            await f.emit(sessions, org)
+        dispatcher = WebhookDispatcher(sessions, f.settings(webhook_concurrency=8))
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        for receiver in (a, c):
+            await asyncio.to_thread(receiver.wait, 10)
+        await asyncio.to_thread(b.wait, 13)
+
+        async def settled() -> bool:
+            return all(d.status == "delivered" for d in await f.deliveries(sessions))
+
+        deadline = time.monotonic() + 20
+        while not await settled():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+    for receiver, hook in zip((a, b, c), hooks, strict=True):
+        ids = set()
+        for request in receiver.received:
+            Webhook(hook.secret).verify(request.body, request.headers)
+            ids.add(request.headers["webhook-id"])
+        assert len(ids) == 10
+    recorded = await f.attempts(sessions)
+    assert len(recorded) == 33
+    assert sum(1 for a in recorded if a.status_code == 500) == 3
