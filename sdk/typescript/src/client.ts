@@ -368,7 +368,10 @@ export class EClipsClient {
       });
   }
 
-  /** `POST /v1/batches/:id/retry`: a new job with the failed rows of this one. */
+  /**
+   * `POST /v1/batches/:id/retry`: queues the job's failed rows again; returns the same job,
+   * back to running.
+   */
   async retryBatch(id: string, options?: RequestOptions): Promise<BatchJob> {
     return (
       await this.#json<{ job: BatchJob }>(

@@ -272,22 +272,24 @@ export interface BatchJob {
   total_rows: number;
   completed_rows: number;
   failed_rows: number;
-  triage_rows?: number;
-  cancelled_rows?: number;
+  /** Rows whose agent work is done but wait for a human (see `listTriage`). */
+  triage_rows: number;
+  cancelled_rows: number;
   created_at: string;
-  started_at?: string | null;
-  completed_at?: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  webhook_url?: string | null;
 }
 
-/** One row of a batch: a run of its own, with the run's output as `result`. */
+/** One row of a batch: a run of its own (`id` is the run's id), its output as `result`. */
 export interface BatchRow {
-  id?: string;
+  id: string;
   row_index: number;
+  custom_id: string | null;
   task: string;
   status: RunStatus;
   result: JSONObject | null;
   error_message: string | null;
-  custom_id?: string | null;
 }
 
 /** `getBatch`: the job's fields at the top level, plus its rows ordered by `row_index`. */
