@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CatalogueItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     item: str = Field(description="Item name in the singular, e.g. 'laptop'")
     unit_price: float = Field(gt=0)
 
 
 class Vendor(BaseModel):
-    name: str
-    categories: list[str]
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    categories: list[str] = Field(default_factory=list)
     items: list[CatalogueItem]
     lead_time_days: int = Field(ge=0)
     rating: float = Field(ge=0, le=5)

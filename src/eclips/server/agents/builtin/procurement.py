@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from eclips.server.agents.base import Agent, AgentContext, AgentError, AgentSettings, Outcome
+from eclips.server.agents.base import (
+    Agent,
+    AgentContext,
+    AgentError,
+    AgentSettings,
+    LanguageModel,
+    Outcome,
+)
+from eclips.server.agents.builtin import text
 from eclips.server.agents.builtin.catalogue import CATEGORY_WORDS, DEFAULT_CATALOGUE, Vendor
 
 BUDGET_REASON = "Total above budget limit"
@@ -16,9 +24,19 @@ _QUOTES = re.compile(r"\b(\d+)\s+(?:vendor\s+)?quotes?\b", re.IGNORECASE)
 
 
 class RankingWeights(BaseModel):
+    """How much each axis counts when quotes are ranked; only the proportions matter."""
+
+    model_config = ConfigDict(extra="forbid")
+
     price: float = Field(default=0.6, ge=0)
     lead_time: float = Field(default=0.2, ge=0)
     rating: float = Field(default=0.2, ge=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RankingWeights:
+        if self.price + self.lead_time + self.rating <= 0:
+            raise ValueError("at least one weight must be above zero")
+        return self
 
 
 class ProcurementSettings(AgentSettings):
@@ -30,7 +48,9 @@ class ProcurementSettings(AgentSettings):
         default=500_000, ge=0, description="Purchases whose total is above this need a human."
     )
     weights: RankingWeights = Field(default_factory=RankingWeights)
-    default_quotes: int = Field(default=3, ge=1, le=20)
+    default_quotes: int = Field(
+        default=3, ge=1, le=20, description="How many quotes to return when the task says not."
+    )
 
 
 class PurchaseRequest(BaseModel):
@@ -38,6 +58,14 @@ class PurchaseRequest(BaseModel):
     quantity: int | None = None
     category: str | None = None
     quotes: int | None = None
+
+
+class PurchaseText(BaseModel):
+    """What a language model reads from a purchase request's free text."""
+
+    item: str | None = Field(default=None, description="What to buy, one singular noun")
+    quantity: int | None = Field(default=None, description="How many units, a number")
+    quotes: int | None = Field(default=None, description="How many vendor quotes are asked for")
 
 
 def singular(word: str) -> str:
@@ -57,10 +85,11 @@ def parse_request(task: str, data: dict[str, Any]) -> PurchaseRequest:
     for match in _QUANTITY_ITEM.finditer(rest):
         quantity, item = int(match.group(1).replace(",", "")), singular(match.group(2))
         break
-    if isinstance(data.get("quantity"), int):
-        quantity = data["quantity"]
-    if isinstance(data.get("item"), str):
-        item = singular(data["item"])
+    data_quantity = text.number(data.get("quantity"))
+    if data_quantity is not None and data_quantity == int(data_quantity):
+        quantity = int(data_quantity)
+    if isinstance(data.get("item"), str) and data["item"].strip():
+        item = singular(data["item"].strip())
     return PurchaseRequest(
         item=item,
         quantity=quantity,
@@ -81,29 +110,24 @@ class ProcurementSpecialist(Agent):
     async def run(self, ctx: AgentContext) -> Outcome:
         settings = ctx.settings_as(ProcurementSettings)
         request = parse_request(ctx.task, ctx.data)
+        read_by = "task"
         if (request.item is None or request.quantity is None) and ctx.llm is not None:
-            guessed = await ctx.llm.extract(
-                instructions="Extract the item (singular noun), quantity and category.",
-                text=ctx.task,
-                schema=PurchaseRequest,
-            )
-            request = request.model_copy(
-                update={
-                    k: v for k, v in guessed.model_dump().items() if v and not getattr(request, k)
-                }
-            )
+            request = await self._read_with_model(ctx, ctx.llm, request, settings.catalogue)
+            read_by = "model"
         if not request.item or not request.quantity or request.quantity <= 0:
             raise AgentError("Could not read a quantity and an item from the task")
-        category = request.category or _category_of(request.item)
-        await ctx.report("parsed", item=request.item, quantity=request.quantity, category=category)
-        quotes = _quotes(settings.catalogue, request.item, request.quantity, category)
+        item = _catalogue_item(request.item, settings.catalogue)
+        category = request.category or _category_of(item, settings.catalogue)
+        await ctx.report("parsed", item=item, quantity=request.quantity, category=category)
+        quotes = _quotes(settings.catalogue, item, request.quantity, request.category)
         if not quotes:
-            raise AgentError(f"No vendor in the catalogue sells '{request.item}'")
-        ranked = _rank(quotes, settings.weights)[: request.quotes or settings.default_quotes]
+            raise AgentError(f"No vendor in the catalogue sells '{item}'")
+        wanted = request.quotes or settings.default_quotes
+        ranked = _rank(quotes, settings.weights)[:wanted]
         best = ranked[0]
         over_budget = best["total"] > settings.budget_limit
         output = {
-            "item": request.item,
+            "item": item,
             "quantity": request.quantity,
             "category": category,
             "vendors": [q["vendor"] for q in ranked],
@@ -112,19 +136,60 @@ class ProcurementSpecialist(Agent):
             "recommended_total": best["total"],
             "budget_limit": settings.budget_limit,
             "within_budget": not over_budget,
+            "weights": settings.weights.model_dump(),
+            "read_by": read_by,
         }
-        confidence = 0.93 if len(ranked) >= (request.quotes or settings.default_quotes) else 0.7
+        confidence = 0.93 if len(ranked) >= wanted else 0.7
+        if read_by == "model":
+            confidence = min(confidence, 0.85)
         return Outcome(
             output=output,
             confidence=confidence,
             triage_reason=BUDGET_REASON if over_budget else None,
         )
 
+    @staticmethod
+    async def _read_with_model(
+        ctx: AgentContext, llm: LanguageModel, request: PurchaseRequest, catalogue: list[Vendor]
+    ) -> PurchaseRequest:
+        items = sorted({singular(entry.item) for vendor in catalogue for entry in vendor.items})
+        await ctx.report("reading_with_model", fields=["item", "quantity"])
+        guessed = await llm.extract(
+            instructions=(
+                "Read the purchase request in the text: the item to buy as one singular "
+                "noun, how many units, and how many vendor quotes it asks for. Items the "
+                f"catalogue knows: {', '.join(items)}."
+            ),
+            text=ctx.task,
+            schema=PurchaseText,
+        )
+        # The structured data and what the task says plainly stay; the model fills gaps.
+        return request.model_copy(
+            update={
+                "item": request.item or (singular(guessed.item) if guessed.item else None),
+                "quantity": request.quantity or guessed.quantity,
+                "quotes": request.quotes or guessed.quotes,
+            }
+        )
 
-def _category_of(item: str) -> str | None:
+
+def _catalogue_item(item: str, catalogue: list[Vendor]) -> str:
+    """``item`` as the catalogue names it: "ergonomic office chair" is a "chair"."""
+    known = {singular(entry.item) for vendor in catalogue for entry in vendor.items}
+    item = singular(item.strip())
+    if item in known:
+        return item
+    words = item.split()
+    return next((singular(w) for w in reversed(words) if singular(w) in known), item)
+
+
+def _category_of(item: str, catalogue: list[Vendor]) -> str | None:
     for category, words in CATEGORY_WORDS.items():
         if item in words:
             return category
+    for vendor in catalogue:
+        if vendor.categories and any(singular(e.item) == item for e in vendor.items):
+            return vendor.categories[0]
     return None
 
 
