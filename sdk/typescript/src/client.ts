@@ -44,9 +44,9 @@ export const DEFAULT_BASE_URL = "http://127.0.0.1:8080";
 export interface ClientOptions {
   /** Bearer key (`eck_live_...`). Defaults to `ECLIPS_API_KEY`. Only `health()` works without. */
   apiKey?: string | undefined;
-  /** Server root, without `/v1`. Defaults to `ECLIPS_BASE_URL` or `http://127.0.0.1:8080`. */
+  /** Server root (a trailing `/v1` is dropped). Defaults to `ECLIPS_BASE_URL` or `http://127.0.0.1:8080`. */
   baseUrl?: string | undefined;
-  /** Retries of a failed request (network error, 429, 5xx). Default 2. */
+  /** Retries of a failed request (network error, timeout, 408, 429, 5xx). Default 2. */
   maxRetries?: number;
   /** Per-attempt timeout in milliseconds. Default 60 000. */
   timeoutMs?: number;
@@ -101,7 +101,8 @@ export class EClipsClient {
 
   constructor(options: ClientOptions = {}) {
     const baseUrl = options.baseUrl ?? env("ECLIPS_BASE_URL") ?? DEFAULT_BASE_URL;
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    // Every path starts with /v1, so a base URL given with it works too.
+    this.baseUrl = baseUrl.trim().replace(/\/+$/, "").replace(/\/v1$/, "");
     this.maxRetries = options.maxRetries ?? 2;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     const fetchImpl = options.fetch ?? globalThis.fetch;

@@ -18,6 +18,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Overrides the client's `maxRetries` for this call. */
   maxRetries?: number;
+  /**
+   * The `Idempotency-Key` of a POST. By default each call gets a fresh one, sent unchanged on
+   * its retries, so the server never runs a retried POST twice.
+   */
+  idempotencyKey?: string;
 }
 
 export interface HTTPConfig {
@@ -43,7 +48,7 @@ export interface Answer {
   text: string;
 }
 
-/** Retry-After values above this are not waited for: the error is thrown at once. */
+/** A Retry-After longer than this is not honoured; the client's own backoff applies. */
 const MAX_RETRY_AFTER_MS = 60_000;
 const INITIAL_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
@@ -60,6 +65,9 @@ export async function send(
     Accept: spec.stream ? "text/event-stream" : "application/json",
   };
   if (config.apiKey) headers.Authorization = `Bearer ${config.apiKey}`;
+  if (spec.method === "POST") {
+    headers["Idempotency-Key"] = options.idempotencyKey ?? `eclips-typescript-${randomUUID()}`;
+  }
   let body: string | undefined;
   if (spec.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -81,11 +89,8 @@ export async function send(
     const { response } = answer;
     if (response.ok) return answer;
     if (retriesLeft > 0 && isRetryable(response.status)) {
-      const delay = retryDelayMs(response.headers, attempt);
-      if (delay !== undefined) {
-        await sleep(delay, options.signal);
-        continue;
-      }
+      await sleep(retryDelayMs(response.headers, attempt), options.signal);
+      continue;
     }
     throw errorFromResponse(response.status, parseLenient(answer.text), response.headers);
   }
@@ -150,15 +155,17 @@ function buildUrl(baseUrl: string, path: string, query: RequestSpec["query"]): s
   return url;
 }
 
+/** Request timeouts, rate limits and server errors are worth another try. */
 function isRetryable(status: number): boolean {
-  return status === 429 || status >= 500;
+  return status === 408 || status === 429 || status >= 500;
 }
 
 /** How long to wait before the next attempt: the server's Retry-After, else backoff. */
-function retryDelayMs(headers: Headers, attempt: number): number | undefined {
+function retryDelayMs(headers: Headers, attempt: number): number {
   const fromServer = retryAfterMs(headers);
-  if (fromServer === undefined) return backoffMs(attempt);
-  return fromServer <= MAX_RETRY_AFTER_MS ? fromServer : undefined;
+  return fromServer !== undefined && fromServer <= MAX_RETRY_AFTER_MS
+    ? fromServer
+    : backoffMs(attempt);
 }
 
 function retryAfterMs(headers: Headers): number | undefined {
@@ -203,6 +210,19 @@ function parseLenient(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** A UUIDv4; from WebCrypto where there is one (Node 19+, browsers), else Math.random. */
+function randomUUID(): string {
+  const webCrypto = globalThis.crypto;
+  if (typeof webCrypto?.randomUUID === "function") return webCrypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (typeof webCrypto?.getRandomValues === "function") webCrypto.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function describe(error: unknown): string {

@@ -166,20 +166,53 @@ describe("retries", () => {
     }
   });
 
-  test("a Retry-After over a minute is not waited for", async () => {
+  test("a Retry-After over a minute falls back to the client's backoff", async () => {
     const server = await scripted([{ status: 429, error: "come back tomorrow", headers: { "retry-after": "86400" } }]);
     try {
       const client = new EClipsClient({ baseUrl: server.baseUrl, apiKey: "k" });
-      const error = await client.health().catch((e) => e);
-      assert.ok(error instanceof RateLimitError);
-      assert.equal(server.requests.length, 1);
+      const started = Date.now();
+      assert.deepEqual(await client.health(), { ok: true, n: 2 });
+      assert.ok(Date.now() - started < 2000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("408 Request Timeout is retried", async () => {
+    const server = await scripted([{ status: 408, error: "slow", headers: { "retry-after": "0" } }]);
+    try {
+      const client = new EClipsClient({ baseUrl: server.baseUrl, apiKey: "k" });
+      assert.deepEqual(await client.health(), { ok: true, n: 2 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a POST keeps one Idempotency-Key across its retries; each call gets its own", async () => {
+    const server = await scripted([
+      { status: 503, error: "busy", headers: { "retry-after": "0" } },
+      (_req, res) => res.socket.destroy(),
+    ]);
+    try {
+      const client = new EClipsClient({ baseUrl: server.baseUrl, apiKey: "k" });
+      await client.run({ task: "t" });
+      await client.run({ task: "t" });
+      await client.run({ task: "t" }, { idempotencyKey: "order-42" });
+      await client.getUsage();
+      const keys = server.requests.map((r) => r.headers["idempotency-key"]);
+      assert.match(keys[0], /^eclips-typescript-[0-9a-f-]{36}$/);
+      assert.equal(keys[1], keys[0]);
+      assert.equal(keys[2], keys[0]);
+      assert.notEqual(keys[3], keys[0]);
+      assert.equal(keys[4], "order-42");
+      assert.equal(keys[5], undefined, "GET sends none");
     } finally {
       await server.close();
     }
   });
 
   test("4xx other than 429 is never retried", async () => {
-    for (const status of [400, 401, 403, 404, 409, 422]) {
+    for (const status of [400, 401, 402, 403, 404, 409, 422]) {
       const server = await scripted([{ status, error: "no" }]);
       try {
         const client = new EClipsClient({ baseUrl: server.baseUrl, apiKey: "k" });
@@ -398,6 +431,7 @@ describe("configuration", () => {
       delete process.env.ECLIPS_API_KEY;
       assert.equal(new EClipsClient().baseUrl, "http://127.0.0.1:8080");
       assert.equal(new EClipsClient({ maxRetries: 5 }).maxRetries, 5);
+      assert.equal(new EClipsClient({ baseUrl: "https://api.eclips.tech/v1/" }).baseUrl, "https://api.eclips.tech");
       assert.equal(new EClipsClient().maxRetries, 2);
     } finally {
       restore("ECLIPS_BASE_URL", saved.url);
