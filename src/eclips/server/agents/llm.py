@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionMessageParam, completion_create_params
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionMessageParam,
+    completion_create_params,
+)
 from pydantic import ValidationError
 
 from eclips.server.agents.base import AgentError, LanguageModel, ModelT
@@ -80,6 +84,10 @@ class OpenAICompatibleModel:
         )
         self.answer_format: AnswerFormat = "json_schema"
 
+    async def aclose(self) -> None:
+        """Close the HTTP connections (the worker's model lives as long as its process)."""
+        await self._client.close()
+
     async def extract(self, *, instructions: str, text: str, schema: type[ModelT]) -> ModelT:
         """Fill ``schema`` from free ``text``; raises AgentError on an unusable answer."""
         json_schema = schema.model_json_schema()
@@ -119,18 +127,20 @@ class OpenAICompatibleModel:
             "additionalProperties": False,
         }
         content = await self._complete(system, text, name="route", schema=schema)
+        by_folded = {label.casefold(): label for label in labels}
         data = first_json_object(content)
         if data is not None and "label" in data:
-            answer = data["label"]
-        else:
-            # Small models sometimes answer with the bare label.
-            answer = content.strip().strip("\"'`.").strip()
-            if not answer or len(answer) > 100:
-                raise AgentError(f"The language model answered with no label: {_preview(content)}")
-        if answer is None:
+            if data["label"] is None:
+                return None
+            # A label that is not among the options means none of them fits.
+            return by_folded.get(str(data["label"]).strip().casefold())
+        # Small models sometimes answer with the bare label.
+        bare = _THINKING.sub("", content).strip().strip("\"'`.").strip().casefold()
+        if bare in by_folded:
+            return by_folded[bare]
+        if bare in {"none", "null"}:
             return None
-        by_folded = {label.casefold(): label for label in labels}
-        return by_folded.get(str(answer).strip().casefold())
+        raise AgentError(f"The language model answered with no label: {_preview(content)}")
 
     async def _complete(self, system: str, text: str, *, name: str, schema: dict[str, Any]) -> str:
         messages: list[ChatCompletionMessageParam] = [
@@ -183,6 +193,12 @@ class OpenAICompatibleModel:
                 ) from exc
             except openai.APIError as exc:
                 raise AgentError(f"The language model's response is unreadable: {exc}") from exc
+            # A body that is not JSON (an HTML error page from a proxy) comes back as a str.
+            if not isinstance(response, ChatCompletion):
+                raise AgentError(
+                    f"The language model's response is not a chat completion: "
+                    f"{_preview(str(response))}"
+                )
             if not response.choices:
                 raise AgentError("The language model answered with no choices")
             content = response.choices[0].message.content
