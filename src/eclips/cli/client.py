@@ -36,6 +36,7 @@ from eclips.cli.client_console import (
     reporting_errors,
     status_cell,
     table,
+    time_cell,
 )
 from eclips.sdk import EClipsClient, Run, RunWithTriage, SyncPage
 
@@ -203,15 +204,14 @@ def _runs_table(runs: list[Run], title: str | None) -> None:
     out.print(
         table(
             title,
-            ["ID", "Agent", "Status", "Priority", "Confidence", "Created", "Error"],
+            ["ID", "Agent", "Status", "Confidence", "Created", "Error"],
             [
                 [
                     cell(r.id),
                     cell(r.agent_type),
                     status_cell(r.status),
-                    cell(r.priority),
                     cell(r.confidence_score),
-                    cell(r.created_at),
+                    time_cell(r.created_at),
                     cell(r.error_message, limit=40),
                 ]
                 for r in runs
@@ -303,7 +303,7 @@ def triage_list(
                         cell(i.agent_runs.agent_type if i.agent_runs else None),
                         cell(i.agent_runs.confidence_score if i.agent_runs else None),
                         cell(i.triage_reason),
-                        cell(i.created_at),
+                        time_cell(i.created_at),
                     ]
                     for i in page.data
                 ],
@@ -393,7 +393,7 @@ def webhooks_list(
                         cell(w.url),
                         cell(", ".join(w.events)),
                         cell("yes" if w.is_active else f"no: {w.disabled_reason or 'disabled'}"),
-                        cell(w.created_at),
+                        time_cell(w.created_at),
                     ]
                     for w in page.data
                 ],
@@ -440,7 +440,7 @@ def webhooks_deliveries(
                         cell(d.status_code),
                         cell(d.latency_ms),
                         cell(d.error, limit=40),
-                        cell(d.created_at),
+                        time_cell(d.created_at),
                     ]
                     for d in page.data
                 ],
@@ -542,7 +542,7 @@ def usage(
                 ["When", "Kind", "Credits", "Run", "Description"],
                 [
                     [
-                        cell(e.created_at),
+                        time_cell(e.created_at),
                         cell(e.kind),
                         cell(e.credits),
                         cell(e.run_id),

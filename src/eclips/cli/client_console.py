@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -117,7 +118,7 @@ def cell(value: Any, *, limit: int = 60) -> Text:
     if value is None:
         return Text("-", style="dim")
     if isinstance(value, float):
-        return Text(f"{value:.2f}")
+        return Text(f"{value:g}")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -139,10 +140,21 @@ def status_cell(status: str | None) -> Text:
     return Text(status or "-", style=styles.get(status or "", ""))
 
 
+# Ids stay whole when the terminal allows; the other columns share what width is left.
+_IDS = frozenset({"ID", "Run", "Event"})
+
+
+def time_cell(timestamp: str | None) -> Text:
+    """``2026-06-06T09:00:00.000Z`` as ``2026-06-06 09:00:00`` (UTC), for tables."""
+    if not timestamp:
+        return cell(None)
+    return Text(timestamp[:19].replace("T", " "))
+
+
 def table(title: str | None, columns: list[str], rows: list[list[Text]]) -> Table:
-    grid = Table(title=title, title_justify="left", header_style="bold")
+    grid = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        grid.add_column(column, overflow="fold", min_width=36 if column in _IDS else None)
     for row in rows:
         grid.add_row(*row)
     return grid
