@@ -482,6 +482,6 @@ def test_agents_settings_merges_changes(app: typer.Typer, fake: FakeServer) -> N
         "confidence_threshold": 0.8,
         "timeout_seconds": 9,
     }
-    assert "0.80" in result.stdout
+    assert "confidence_threshold  0.8" in result.stdout
     bad = invoke(app, fake, "agents", "settings", "ap", "--set", "novalue")
     assert bad.exit_code == 2
