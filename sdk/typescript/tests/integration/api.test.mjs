@@ -152,6 +152,15 @@ describe("runs", () => {
     assert.match(limit.message, /limit/);
   });
 
+  test("a POST retried with the same Idempotency-Key starts one run", async () => {
+    const idempotencyKey = `test-${randomUUID()}`;
+    const first = await client.run({ task: QUOTES_TASK }, { idempotencyKey });
+    const again = await client.run({ task: QUOTES_TASK }, { idempotencyKey });
+    assert.equal(again.run_id, first.run_id);
+    const other = await client.run({ task: QUOTES_TASK });
+    assert.notEqual(other.run_id, first.run_id);
+  });
+
   test("another run id is a NotFoundError", async () => {
     await assert.rejects(client.getRun(randomUUID()), NotFoundError);
   });
