@@ -32,6 +32,7 @@ from eclips.cli.client_console import (
     note,
     out,
     parse_json_object,
+    plural,
     print_json,
     reporting_errors,
     status_cell,
@@ -223,7 +224,7 @@ def _runs_table(runs: list[Run], title: str | None) -> None:
 def _page_title(page: SyncPage[Any], noun: str) -> str:
     shown = len(page.data)
     if page.total is None:
-        return f"{shown} {noun}"
+        return plural(shown, noun.removesuffix("s"))
     first = page.offset + 1 if shown else page.offset
     return f"{noun.capitalize()} {first}-{page.offset + shown} of {page.total}"
 
@@ -249,7 +250,7 @@ def runs_list(
             body.update(data=[r.to_dict() for r in items], limit=len(items))
         print_json(body)
         return
-    _runs_table(items, f"{len(items)} runs" if all_pages else _page_title(page, "runs"))
+    _runs_table(items, plural(len(items), "run") if all_pages else _page_title(page, "runs"))
 
 
 def runs_get(
@@ -385,7 +386,7 @@ def webhooks_list(
         page.to_dict(),
         lambda: out.print(
             table(
-                f"{len(page.data)} webhooks",
+                plural(len(page.data), "webhook"),
                 ["ID", "URL", "Events", "Active", "Created"],
                 [
                     [
@@ -583,7 +584,7 @@ def agents_list(
         page.to_dict(),
         lambda: out.print(
             table(
-                f"{len(page.data)} agent types",
+                plural(len(page.data), "agent type"),
                 ["Agent type", "Credits/run", "Description"],
                 [
                     [cell(a.agent_type), cell(a.credits_per_run), cell(a.description, limit=80)]

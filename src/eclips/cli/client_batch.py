@@ -32,6 +32,7 @@ from eclips.cli.client_console import (
     fields_table,
     note,
     out,
+    plural,
     reporting_errors,
     status_cell,
     table,
@@ -289,15 +290,16 @@ def batch_create(
             if created and len(created) < len(chunks):
                 ids = " ".join(j.id for j in created)
                 note(f"Created {len(created)} of {len(chunks)} jobs before the error: {ids}")
+        created_note = f"Created {plural(len(created), 'batch job')}, {plural(len(rows), 'row')}"
         if not wait:
             emit(
                 as_json,
                 {"jobs": [j.to_dict() for j in created]},
-                lambda: _summary(created, f"Created {len(created)} batch jobs, {len(rows)} rows"),
+                lambda: _summary(created, created_note),
             )
             return
         if not as_json:
-            note(f"Created {len(created)} batch jobs, {len(rows)} rows")
+            note(created_note)
         jobs = wait_for_jobs(client, [j.id for j in created], interval=interval, live=not as_json)
     _finish(jobs, as_json)
 
@@ -360,7 +362,7 @@ def batch_list(
     """List batch jobs, newest first."""
     with reporting_errors(), connect(api_key, base_url) as client:
         page = client.list_batches(status=status, limit=limit, offset=offset)
-    emit(as_json, page.to_dict(), lambda: _summary(page.data, f"{len(page.data)} batch jobs"))
+    emit(as_json, page.to_dict(), lambda: _summary(page.data, plural(len(page.data), "batch job")))
 
 
 def batch_cancel(

@@ -141,7 +141,7 @@ def status_cell(status: str | None) -> Text:
 
 
 # Ids stay whole when the terminal allows; the other columns share what width is left.
-_IDS = frozenset({"ID", "Run", "Event"})
+_MIN_WIDTH = {"ID": 36, "Run": 36, "Event": 36, "Status": len("awaiting_triage")}
 
 
 def time_cell(timestamp: str | None) -> Text:
@@ -154,10 +154,15 @@ def time_cell(timestamp: str | None) -> Text:
 def table(title: str | None, columns: list[str], rows: list[list[Text]]) -> Table:
     grid = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in columns:
-        grid.add_column(column, overflow="fold", min_width=36 if column in _IDS else None)
+        grid.add_column(column, overflow="fold", min_width=_MIN_WIDTH.get(column))
     for row in rows:
         grid.add_row(*row)
     return grid
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 batch job``, ``3 batch jobs``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def fields_table(values: Mapping[str, Any], *, title: str | None = None) -> Table:
