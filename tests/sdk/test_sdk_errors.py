@@ -135,10 +135,26 @@ def test_no_retry_when_disabled(fake: FakeServer) -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
 def test_client_errors_are_not_retried(fake: FakeServer, status: int) -> None:
-    fake.on("POST", "/v1/run", Reply(status, {"error": "No"}))
+    fake.on("POST", "/v1/triage/t/approve", Reply(status, {"error": "No"}))
     with client(fake) as c, pytest.raises(eclips.APIStatusError):
-        c.run("x")
+        c.approve_triage("t")
     assert len(fake.requests) == 1
+    assert "idempotency-key" not in fake.requests[0].headers
+
+
+def test_409_to_an_idempotent_create_is_retried(fake: FakeServer) -> None:
+    # The first attempt timed out on our side but is still running on the server's.
+    in_progress = {"error": "A request with this Idempotency-Key is still in progress"}
+    fake.on(
+        "POST",
+        "/v1/batches",
+        Reply(409, in_progress),
+        Reply(201, {"job": {"id": "j", "status": "pending"}}),
+    )
+    with client(fake) as c:
+        assert c.create_batch("a", [{"task": "x"}]).id == "j"
+    first, second = fake.requests
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
 
 
 def test_dropped_connection_is_retried(fake: FakeServer) -> None:

@@ -64,6 +64,17 @@ def test_run_wait_get_and_list(client: EClipsClient) -> None:
     assert ISO.match(page.data[0].created_at or "")
 
 
+def test_idempotency_key_creates_once(client: EClipsClient) -> None:
+    first = client.run("once", agent_type="test_noop", idempotency_key="order-123")
+    again = client.run("once", agent_type="test_noop", idempotency_key="order-123")
+    assert again.run_id == first.run_id
+    job = client.create_batch("test_noop", [{"task": "x"}], idempotency_key="june")
+    assert client.create_batch("test_noop", [{"task": "x"}], idempotency_key="june").id == job.id
+    assert client.list_runs().total == 2
+    with pytest.raises(eclips.UnprocessableEntityError):
+        client.run("something else", agent_type="test_noop", idempotency_key="order-123")
+
+
 def test_pages_walk_every_run(client: EClipsClient) -> None:
     ids = {client.run(f"task {i}", agent_type="test_noop").run_id for i in range(5)}
     page = client.list_runs(limit=2)

@@ -418,7 +418,7 @@ def _assert_request(fake: FakeServer, case: Case) -> None:
     assert request.headers["user-agent"].startswith("eclips-python/")
     assert request.json == case.body
     assert request.query == case.query
-    if case.method == "POST":
+    if case.method == "POST" and case.path in ("/v1/run", "/v1/batches"):
         assert request.headers["idempotency-key"].startswith("eclips-python-")
     else:
         assert "idempotency-key" not in request.headers
@@ -462,6 +462,15 @@ def test_sync_and_async_clients_have_the_same_methods() -> None:
             or p.name == "settings"
             for p in sync[name].parameters.values()
         ), name
+
+
+def test_own_idempotency_key(fake: FakeServer) -> None:
+    fake.on("POST", "/v1/run", Reply(202, m.RUN_ACCEPTED))
+    fake.on("POST", "/v1/batches", Reply(201, m.JOB_CREATED))
+    with EClipsClient(api_key=KEY, base_url=fake.base_url) as client:
+        client.run("x", idempotency_key="order-123")
+        client.create_batch("ap_specialist", [{"task": "x"}], idempotency_key="june-batch")
+    assert [r.headers["idempotency-key"] for r in fake.requests] == ["order-123", "june-batch"]
 
 
 def test_env_configures_the_client(monkeypatch: pytest.MonkeyPatch, fake: FakeServer) -> None:

@@ -17,6 +17,7 @@ from eclips.sdk._base_client import (
     BaseClient,
     ModelT,
     connection_error,
+    new_idempotency_key,
     path_segment,
     retry_delay,
     should_retry,
@@ -109,10 +110,17 @@ class AsyncEClipsClient(BaseClient):
         json: Any = None,
         accept: str = _JSON,
         stream: bool = False,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
         """Send with retries; return a successful response or raise the typed error."""
         request = self._build_request(
-            self._http, method, path, params=params, json=json, accept=accept
+            self._http,
+            method,
+            path,
+            params=params,
+            json=json,
+            accept=accept,
+            idempotency_key=idempotency_key,
         )
         attempt = 0
         while True:
@@ -141,8 +149,11 @@ class AsyncEClipsClient(BaseClient):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotency_key: str | None = None,
     ) -> tuple[Any, httpx.Request]:
-        response = await self._send(method, path, params=params, json=json)
+        response = await self._send(
+            method, path, params=params, json=json, idempotency_key=idempotency_key
+        )
         return self._json(response), response.request
 
     async def _call(
@@ -154,8 +165,11 @@ class AsyncEClipsClient(BaseClient):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         envelope: str | None = None,
+        idempotency_key: str | None = None,
     ) -> ModelT:
-        body, request = await self._request(method, path, params=params, json=json)
+        body, request = await self._request(
+            method, path, params=params, json=json, idempotency_key=idempotency_key
+        )
         if envelope is not None:
             body = self._envelope(body, envelope, request)
         return self._cast(model, body, request)
@@ -214,14 +228,21 @@ class AsyncEClipsClient(BaseClient):
         data: Mapping[str, Any] | None = None,
         priority: Priority = "normal",
         webhook_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> RunAccepted:
-        """``POST /v1/run``: queue an agent run; it runs asynchronously."""
+        """``POST /v1/run``: queue an agent run; it runs asynchronously.
+
+        Retries of this call reuse one ``Idempotency-Key``, so the run is created once. Pass
+        your own ``idempotency_key`` (say, an order number) to make a repeated call, even
+        from another process within 24 hours, return the first call's run.
+        """
         body: dict[str, Any] = {"task": task, "agent_type": agent_type, "priority": priority}
         if data is not None:
             body["data"] = dict(data)
         if webhook_url is not None:
             body["webhook_url"] = webhook_url
-        return await self._call(RunAccepted, "POST", "/v1/run", json=body)
+        key = idempotency_key or new_idempotency_key()
+        return await self._call(RunAccepted, "POST", "/v1/run", json=body, idempotency_key=key)
 
     async def get_run(self, run_id: str) -> RunWithTriage:
         """``GET /v1/runs/{id}``: the full run and its triage item, if any."""
@@ -354,17 +375,22 @@ class AsyncEClipsClient(BaseClient):
         *,
         name: str | None = None,
         webhook_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> BatchJob:
         """``POST /v1/batches``: run ``agent_type`` over up to 500 rows; returns the pending job.
 
         Each row is ``{"task": ..., "data": {...}, "custom_id": ...}`` (a dict or a model).
+        ``idempotency_key`` works as in :meth:`run`.
         """
         body: dict[str, Any] = {"agent_type": agent_type, "rows": [row_payload(r) for r in rows]}
         if name is not None:
             body["name"] = name
         if webhook_url is not None:
             body["webhook_url"] = webhook_url
-        return await self._call(BatchJob, "POST", "/v1/batches", json=body, envelope="job")
+        key = idempotency_key or new_idempotency_key()
+        return await self._call(
+            BatchJob, "POST", "/v1/batches", json=body, envelope="job", idempotency_key=key
+        )
 
     async def get_batch(self, batch_id: str) -> BatchDetail:
         """``GET /v1/batches/{id}``: the job (its fields readable at top level) and its rows."""

@@ -37,7 +37,15 @@ MAX_RETRY_DELAY = 8.0
 # A Retry-After longer than this is not honoured; the client falls back to its own backoff.
 MAX_RETRY_AFTER = 60.0
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
 ModelT = TypeVar("ModelT", bound=EClipsModel)
+
+
+def new_idempotency_key() -> str:
+    """A key for one creating call, sent unchanged on each of its retries, so the server
+    creates the run or batch once however many attempts reach it."""
+    return f"eclips-python-{uuid.uuid4()}"
 
 
 def path_segment(value: object) -> str:
@@ -52,8 +60,11 @@ def normalize_base_url(base_url: str) -> str:
 
 
 def should_retry(response: httpx.Response) -> bool:
-    """Rate limits, request timeouts and server errors are worth another try."""
+    """Rate limits, request timeouts and server errors are worth another try; so is a 409
+    to a request with an ``Idempotency-Key`` (its first attempt is still in progress)."""
     code = response.status_code
+    if code == 409:
+        return IDEMPOTENCY_HEADER in response.request.headers
     return code in (408, 429) or code >= 500
 
 
@@ -149,14 +160,12 @@ class BaseClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
-    def _headers(self, method: str, accept: str) -> dict[str, str]:
+    def _headers(self, accept: str, idempotency_key: str | None) -> dict[str, str]:
         headers = {"Accept": accept, "User-Agent": f"eclips-python/{__version__}"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        if method == "POST":
-            # One key per call, the same on every retry, so a server that honours it never
-            # runs a retried POST twice.
-            headers["Idempotency-Key"] = f"eclips-python-{uuid.uuid4()}"
+        if idempotency_key is not None:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
         return headers
 
     def _build_request(
@@ -168,6 +177,7 @@ class BaseClient:
         params: Mapping[str, Any] | None,
         json: Any,
         accept: str,
+        idempotency_key: str | None,
     ) -> httpx.Request:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         return http.build_request(
@@ -175,7 +185,7 @@ class BaseClient:
             self.base_url + path,
             params=query or None,
             json=json,
-            headers=self._headers(method, accept),
+            headers=self._headers(accept, idempotency_key),
             timeout=self.timeout,
         )
 
