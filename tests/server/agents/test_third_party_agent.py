@@ -127,3 +127,9 @@ def test_an_installed_agent_has_settings_and_triage(plugin_server: LiveServer) -
     run = finished(client, failed["run_id"])["run"]
     assert run["status"] == "failed"
     assert run["error_message"] == "data.amount must be a positive number"
+
+
+def test_the_docs_show_this_agent_whole_in_under_40_lines() -> None:
+    source = (PACKAGE / "src" / "eclips_agent_example" / "__init__.py").read_text()
+    assert len(source.splitlines()) < 40
+    assert f"```python\n{source}```" in (ROOT / "docs" / "agents.md").read_text()
