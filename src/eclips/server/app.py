@@ -13,6 +13,7 @@ from eclips.server.agent_types.endpoints import router as agents_router
 from eclips.server.agents.llm import model_from_settings
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.api.errors import install_error_handlers
+from eclips.server.api.limits import BodySizeLimit
 from eclips.server.batches.endpoints import router as batches_router
 from eclips.server.db.session import create_engine, create_sessionmaker
 from eclips.server.health.endpoints import router as health_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = False) 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (
         health_router,
         runs_router,

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
 
+    # Request bodies over this get 413; a 500-row batch of ordinary rows fits easily.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     worker_concurrency: int = Field(default=32, ge=1, le=10_000)
     # Batch rows may fill at most this share of a worker's slots; the rest stay free for
     # interactive runs (POST /v1/run), so a big batch never starves them.

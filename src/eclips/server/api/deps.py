@@ -74,3 +74,14 @@ def get_page(
 
 
 Pagination = Annotated[Page, Depends(get_page)]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Send the same key to retry safely: the first response is replayed.",
+    ),
+]

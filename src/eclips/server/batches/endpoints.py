@@ -5,10 +5,18 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from eclips.server.api.deps import BatchRead, BatchRun, Pagination, Session, State
+from eclips.server.api.deps import (
+    BatchRead,
+    BatchRun,
+    IdempotencyKey,
+    Pagination,
+    Session,
+    State,
+)
 from eclips.server.batches import service
 from eclips.server.batches.counters import BatchStatus
 from eclips.server.batches.schemas import (
@@ -19,19 +27,35 @@ from eclips.server.batches.schemas import (
     JobOut,
     JobWithRows,
 )
+from eclips.server.idempotency.service import fingerprint, idempotent
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=JobEnvelope)
 async def create_batch(
-    body: BatchCreate, state: State, session: Session, principal: BatchRun
-) -> JobEnvelope:
+    body: BatchCreate,
+    request: Request,
+    state: State,
+    principal: BatchRun,
+    idempotency_key: IdempotencyKey = None,
+) -> JobEnvelope | Response:
     """Create a batch job; each row becomes a run of its own."""
-    job = await service.create_batch(session, principal, body=body, registry=state.registry)
-    await session.commit()
+
+    async def create(session: AsyncSession) -> JobEnvelope:
+        job = await service.create_batch(session, principal, body=body, registry=state.registry)
+        return JobEnvelope(job=JobOut.of(job))
+
+    result = await idempotent(
+        state.sessions,
+        principal,
+        key=idempotency_key,
+        request_fingerprint=fingerprint(request.url.path, body),
+        status_code=201,
+        work=create,
+    )
     state.signals.run_queued()
-    return JobEnvelope(job=JobOut.of(job))
+    return result
 
 
 @router.get("")

@@ -6,10 +6,19 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse
 
-from eclips.server.api.deps import AgentsRead, AgentsRun, Pagination, Session, State
+from eclips.server.api.deps import (
+    AgentsRead,
+    AgentsRun,
+    IdempotencyKey,
+    Pagination,
+    Session,
+    State,
+)
+from eclips.server.idempotency.service import fingerprint, idempotent
 from eclips.server.queue.status import RunStatus
 from eclips.server.runs import service
 from eclips.server.runs.schemas import Cancelled, RunAccepted, RunCreate, RunList, RunWithTriage
@@ -18,15 +27,30 @@ from eclips.server.streaming.hub import RunSnapshot
 router = APIRouter(prefix="/v1", tags=["runs"])
 
 
-@router.post("/run", status_code=202)
+@router.post("/run", status_code=202, response_model=RunAccepted)
 async def create_run(
-    body: RunCreate, state: State, session: Session, principal: AgentsRun
-) -> RunAccepted:
+    body: RunCreate,
+    request: Request,
+    state: State,
+    principal: AgentsRun,
+    idempotency_key: IdempotencyKey = None,
+) -> RunAccepted | Response:
     """Queue an agent run; it executes asynchronously."""
-    run = await service.create_run(session, principal, body=body, registry=state.registry)
-    await session.commit()
+
+    async def accept(session: AsyncSession) -> RunAccepted:
+        run = await service.create_run(session, principal, body=body, registry=state.registry)
+        return RunAccepted(run_id=run.id, status=RunStatus.QUEUED, agent_type=run.agent_type)
+
+    result = await idempotent(
+        state.sessions,
+        principal,
+        key=idempotency_key,
+        request_fingerprint=fingerprint(request.url.path, body),
+        status_code=202,
+        work=accept,
+    )
     state.signals.run_queued()
-    return RunAccepted(run_id=run.id, status=RunStatus.QUEUED, agent_type=run.agent_type)
+    return result
 
 
 @router.get("/runs")

@@ -2,6 +2,7 @@
 
 from eclips.server.db.models.accounts import AgentSettingsRow, ApiKey, Member, Organization
 from eclips.server.db.models.batches import BatchJob
+from eclips.server.db.models.idempotency import IdempotencyRecord
 from eclips.server.db.models.runs import LedgerEntry, Run, TriageItem
 from eclips.server.db.models.webhooks import (
     WebhookAttempt,
@@ -14,6 +15,7 @@ __all__ = [
     "AgentSettingsRow",
     "ApiKey",
     "BatchJob",
+    "IdempotencyRecord",
     "LedgerEntry",
     "Member",
     "Organization",
