@@ -179,3 +179,29 @@ def test_private_urls_are_refused_at_registration(strict_server: LiveServer) -> 
         assert response.status_code == 400, url
         assert message in response.json()["error"], (url, response.json())
     assert client.get("/v1/webhooks").json() == {"data": []}
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://hooks.example.com/", "https://"),
+        ("https://169.254.169.254/x", "cloud metadata"),
+        ("https://10.0.0.1/", "private"),
+    ],
+)
+def test_run_and_batch_webhook_urls_are_checked_too(
+    strict_server: LiveServer, url: str, reason: str
+) -> None:
+    client = strict_server.client(strict_server.new_key())
+    run = client.post("/v1/run", json={"task": "x", "webhook_url": url})
+    batch = client.post(
+        "/v1/batches",
+        json={"agent_type": "center", "rows": [{"task": "x"}], "webhook_url": url},
+    )
+    for response in (run, batch):
+        assert response.status_code == 400
+        assert reason in response.json()["error"]
+    fine = client.post(
+        "/v1/run", json={"task": "x", "webhook_url": "https://your-app.com/webhooks/eclips"}
+    )
+    assert fine.status_code == 202

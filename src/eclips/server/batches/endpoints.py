@@ -43,7 +43,13 @@ async def create_batch(
     """Create a batch job; each row becomes a run of its own."""
 
     async def create(session: AsyncSession) -> JobEnvelope:
-        job = await service.create_batch(session, principal, body=body, registry=state.registry)
+        job = await service.create_batch(
+            session,
+            principal,
+            body=body,
+            registry=state.registry,
+            allow_private_webhooks=state.settings.webhooks_allow_private,
+        )
         return JobEnvelope(job=JobOut.of(job))
 
     result = await idempotent(

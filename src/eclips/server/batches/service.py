@@ -27,14 +27,24 @@ from eclips.server.queue.status import BATCH_LANE, PRIORITY_RANK, Priority, RunS
 from eclips.server.runs.service import credits_for
 from eclips.server.runs.transitions import publish
 from eclips.server.usage.service import ensure_affordable
+from eclips.server.webhooks.ssrf import validate_url
 
 _RESULTS_CHUNK = 100
 
 
 async def create_batch(
-    session: AsyncSession, principal: Principal, *, body: BatchCreate, registry: AgentRegistry
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    body: BatchCreate,
+    registry: AgentRegistry,
+    allow_private_webhooks: bool = False,
 ) -> BatchJob:
     price = credits_for(registry, body.agent_type)
+    if body.webhook_url:
+        await validate_url(
+            body.webhook_url, allow_private=allow_private_webhooks, resolve_host=False
+        )
     blank = next((i for i, row in enumerate(body.rows) if not row.task.strip()), None)
     if blank is not None:
         raise BadRequest(f"Invalid rows.{blank}.task: must not be empty")

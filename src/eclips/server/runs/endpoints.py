@@ -38,7 +38,13 @@ async def create_run(
     """Queue an agent run; it executes asynchronously."""
 
     async def accept(session: AsyncSession) -> RunAccepted:
-        run = await service.create_run(session, principal, body=body, registry=state.registry)
+        run = await service.create_run(
+            session,
+            principal,
+            body=body,
+            registry=state.registry,
+            allow_private_webhooks=state.settings.webhooks_allow_private,
+        )
         return RunAccepted(run_id=run.id, status=RunStatus.QUEUED, agent_type=run.agent_type)
 
     result = await idempotent(

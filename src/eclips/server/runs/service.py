@@ -24,6 +24,7 @@ from eclips.server.runs.schemas import (
 )
 from eclips.server.triage import repository as triage_repository
 from eclips.server.usage.service import ensure_affordable
+from eclips.server.webhooks.ssrf import validate_url
 
 
 def credits_for(registry: AgentRegistry, agent_type: str) -> int:
@@ -39,10 +40,15 @@ async def create_run(
     *,
     body: RunCreate,
     registry: AgentRegistry,
+    allow_private_webhooks: bool = False,
     retry_of: uuid.UUID | None = None,
 ) -> Run:
     if not body.task.strip():
         raise BadRequest("Invalid task: must not be empty")
+    if body.webhook_url:
+        await validate_url(
+            body.webhook_url, allow_private=allow_private_webhooks, resolve_host=False
+        )
     price = credits_for(registry, body.agent_type)
     await ensure_affordable(session, principal, credits=price)
     now = utcnow()
