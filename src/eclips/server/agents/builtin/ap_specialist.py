@@ -1,8 +1,8 @@
 """Accounts payable: check an invoice against the org's AP policy and approve or escalate.
 
 The invoice's fields come from the run's ``data`` first; what ``data`` leaves out is read
-from the task's text, by the language model where one is configured and by patterns
-otherwise. The policy checks themselves are plain code: the model never decides.
+from the task's text, by the language model where one is configured, and by patterns for
+whatever is still missing. The policy checks themselves are plain code: the model never decides.
 """
 
 from __future__ import annotations
@@ -128,14 +128,12 @@ class APSpecialist(Agent):
         )
 
     async def _read(self, ctx: AgentContext) -> Reading:
-        """``data`` wins; the model (or, without one, patterns) reads the task for the rest."""
+        """``data`` wins; the model, if any, reads the task for the rest; patterns fill gaps."""
         values: dict[str, Any] = {}
         sources: dict[str, Source] = {}
         malformed: list[Check] = []
-        raw = {
-            **ctx.data,
-            "invoice_number": ctx.data.get("invoice_number", ctx.data.get("invoice")),
-        }
+        number = ctx.data.get("invoice_number")
+        raw = {**ctx.data, "invoice_number": ctx.data.get("invoice") if number is None else number}
         for name in _FIELDS:
             value = raw.get(name)
             if value is None or (isinstance(value, str) and not value.strip()):

@@ -198,7 +198,7 @@ def _quotes(
 ) -> list[dict[str, Any]]:
     quotes = []
     for vendor in catalogue:
-        if category and category not in vendor.categories:
+        if category and category.casefold() not in {c.casefold() for c in vendor.categories}:
             continue
         for entry in vendor.items:
             if singular(entry.item) == item:
