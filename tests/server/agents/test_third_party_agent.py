@@ -38,12 +38,14 @@ def install(target: Path, tmp: Path) -> None:
     # fetches hatchling into an isolated build environment, as for any sdist.
     if importlib.util.find_spec("hatchling") is not None:
         command.append("--no-build-isolation")
-    subprocess.run(
+    done = subprocess.run(
         [*command, "--target", str(target), str(source)],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"pip could not install the example agent:\n{done.stderr[-4000:]}")
 
 
 @pytest.fixture(scope="module")
