@@ -25,6 +25,11 @@ const QUOTES_TASK = "Get 3 vendor quotes for 500 laptops";
 /** Invoice numbers unique to this run: the ap_specialist flags duplicates for triage. */
 const invoice = () => `INV-${randomUUID().slice(0, 8)}`;
 
+/** How long a run or a small batch may take; generous, for a busy machine. */
+const WAIT_MS = 60_000;
+
+const describeRun = (run) => `run ${run.id} is ${run.status}: ${run.error_message ?? "no error"}`;
+
 let server;
 let client;
 
@@ -45,8 +50,8 @@ async function runToTriage() {
     task: `Process invoice ${invoice()}`,
     data: { amount: 12000 },
   });
-  const result = await client.waitForRun(run_id, { pollMs: 100, timeoutMs: 30_000 });
-  assert.equal(result.run.status, "awaiting_triage");
+  const result = await client.waitForRun(run_id, { pollMs: 100, timeoutMs: WAIT_MS });
+  assert.equal(result.run.status, "awaiting_triage", describeRun(result.run));
   assert.ok(result.triage_item);
   return result;
 }
@@ -116,9 +121,9 @@ describe("runs", () => {
     assert.equal(accepted.agent_type, "center");
     assert.equal(accepted.estimated_completion, "async");
 
-    const { run, triage_item } = await client.waitForRun(accepted.run_id, { pollMs: 100, timeoutMs: 30_000 });
+    const { run, triage_item } = await client.waitForRun(accepted.run_id, { pollMs: 100, timeoutMs: WAIT_MS });
     assert.equal(run.id, accepted.run_id);
-    assert.equal(run.status, "completed");
+    assert.equal(run.status, "completed", describeRun(run));
     assert.equal(run.task, QUOTES_TASK);
     assert.deepEqual(run.data, { category: "hardware" });
     assert.equal(run.requires_triage, false);
@@ -325,7 +330,7 @@ describe("webhooks", () => {
       const { run_id } = await client.run({ task: QUOTES_TASK, webhookUrl: `${receiverUrl}/per-run` });
       await Promise.race([
         bothArrived,
-        new Promise((_, reject) => setTimeout(() => reject(new Error("no deliveries in 30 s")), 30_000)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("no deliveries in time")), WAIT_MS)),
       ]);
       for (const delivery of received) {
         const secret = delivery.path === "/registered" ? hook.secret : orgSecret;
@@ -377,7 +382,7 @@ describe("batches", () => {
     const seen = [];
     const done = await client.waitForBatch(job.id, {
       pollMs: 100,
-      timeoutMs: 60_000,
+      timeoutMs: WAIT_MS,
       onProgress: (j) => seen.push(j.status),
     });
     assert.ok(seen.length >= 1);
@@ -416,14 +421,14 @@ describe("batches", () => {
   test("retryBatch queues a job's failed rows again", async () => {
     // `center` fails a task that no specialist fits.
     const job = await client.createBatch("center", [{ task: "Say hello" }, { task: QUOTES_TASK }]);
-    const done = await client.waitForBatch(job.id, { pollMs: 100, timeoutMs: 60_000 });
+    const done = await client.waitForBatch(job.id, { pollMs: 100, timeoutMs: WAIT_MS });
     assert.equal(done.failed_rows, 1);
     assert.match(done.rows[0].error_message, /specialist/);
     const retried = await client.retryBatch(job.id);
     assert.equal(retried.id, job.id, "the same job, its failed rows queued again");
     assert.equal(retried.status, "running");
     assert.equal(retried.failed_rows, 0);
-    const again = await client.waitForBatch(job.id, { pollMs: 100, timeoutMs: 60_000 });
+    const again = await client.waitForBatch(job.id, { pollMs: 100, timeoutMs: WAIT_MS });
     assert.equal(again.failed_rows, 1);
     assert.equal(again.completed_rows, 1);
   });
