@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,7 +36,9 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_WORK_FAILED = 3
 
-out = Console(highlight=False, soft_wrap=False)
+# Piped or redirected output is not cut to 80 columns (set COLUMNS to choose a width).
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 140
+out = Console(highlight=False, soft_wrap=False, width=_PIPED_WIDTH)
 err = Console(stderr=True, highlight=False)
 
 ApiKeyOption = Annotated[
@@ -153,8 +156,13 @@ def time_cell(timestamp: str | None) -> Text:
 
 def table(title: str | None, columns: list[str], rows: list[list[Text]]) -> Table:
     grid = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    # Keep ids whole only when that leaves room for the other columns; else fold them too.
+    needed = sum(_MIN_WIDTH.get(c, min(len(c), 8)) + 3 for c in columns)
+    keep_whole = needed <= out.width
     for column in columns:
-        grid.add_column(column, overflow="fold", min_width=_MIN_WIDTH.get(column))
+        grid.add_column(
+            column, overflow="fold", min_width=_MIN_WIDTH.get(column) if keep_whole else None
+        )
     for row in rows:
         grid.add_row(*row)
     return grid
