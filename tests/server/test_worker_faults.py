@@ -136,3 +136,43 @@ def test_two_workers_never_run_the_same_run(api_only: LiveServer) -> None:
     assert history["credits_used"] == 120
     logs = [w.log.read_text() for w in workers]
     assert all("started" in log for log in logs)
+
+
+def test_batch_survives_sigkill_and_sigterm_with_exact_counters(api_only: LiveServer) -> None:
+    """500 rows on two workers; one is killed, the other stopped gracefully, a third
+    finishes: every row ends once, counters match the rows, each row is charged once."""
+    if api_only.backend != "postgresql":
+        pytest.skip("several workers against one database is the PostgreSQL deployment")
+    client = api_only.client(api_only.new_key())
+    rows = [{"task": f"r{i}", "data": {"seconds": 0.3}} for i in range(500)]
+    doomed = api_only.worker(**FAST_LEASE, worker_concurrency=16, batch_share=1)
+    leaving = api_only.worker(**FAST_LEASE, worker_concurrency=16, batch_share=1)
+    job_id = client.post("/v1/batches", json={"agent_type": "test_sleep", "rows": rows}).json()[
+        "job"
+    ]["id"]
+    wait_for(lambda: client.get(f"/v1/batches/{job_id}").json()["job"]["completed_rows"] > 50)
+    doomed.signal(signal.SIGKILL)
+    leaving.signal(signal.SIGTERM)
+    doomed.wait()
+    assert leaving.wait(60) == 0
+    finisher = api_only.worker(**FAST_LEASE, worker_concurrency=32, batch_share=1)
+    try:
+        body = wait_for(
+            lambda: (
+                (b := client.get(f"/v1/batches/{job_id}").json())["job"]["status"]
+                not in ("pending", "running")
+                and b
+            ),
+            timeout=120,
+        )
+    finally:
+        finisher.stop()
+    job = body["job"]
+    assert job["status"] == "completed"
+    assert job["completed_rows"] == 500
+    assert job["failed_rows"] == 0
+    assert {r["status"] for r in body["rows"]} == {"completed"}
+    usage = client.get("/v1/usage").json()
+    assert usage["credits_used"] == 500
+    runs = client.get("/v1/runs", params={"limit": 100}).json()
+    assert runs["total"] == 500

@@ -22,17 +22,20 @@ async def claim(
     if limit <= 0:
         return []
     now = utcnow()
-    candidates = (
+    # A CTE, not ``IN (subquery)``: PostgreSQL may re-run an IN-subquery per row, and with
+    # SKIP LOCKED each run picks new rows, so one claim could take far more than ``limit``.
+    # A CTE that locks rows is evaluated exactly once.
+    picked = (
         select(Run.id)
         .where(Run.status == RunStatus.QUEUED, Run.queue_lane == lane)
         .order_by(Run.priority_rank.desc(), Run.row_index, Run.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .cte("picked")
     )
     result = await session.scalars(
         update(Run)
-        .where(Run.id.in_(candidates), Run.status == RunStatus.QUEUED)
+        .where(Run.id == picked.c.id, Run.status == RunStatus.QUEUED)
         .values(
             status=RunStatus.RUNNING,
             worker_id=worker_id,
