@@ -195,16 +195,14 @@ export class EClipsClient {
    */
   async waitForRun(id: string, options: WaitForRunOptions = {}): Promise<RunWithTriage> {
     const { pollMs = 1000, timeoutMs, signal } = options;
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    for (;;) {
-      const current = await this.getRun(id, signal ? { signal } : undefined);
-      const { status } = current.run;
-      if (TERMINAL_RUN_STATUSES.includes(status) || status === "awaiting_triage") return current;
-      if (Date.now() + pollMs > deadline) {
-        throw new WaitTimeoutError(`Run ${id} is still ${status} after ${timeoutMs} ms`);
-      }
-      await sleep(pollMs, signal);
-    }
+    return poll({
+      fetch: () => this.getRun(id, { signal }),
+      done: ({ run }) => TERMINAL_RUN_STATUSES.includes(run.status) || run.status === "awaiting_triage",
+      timeout: ({ run }) => `Run ${id} is still ${run.status} after ${timeoutMs} ms`,
+      pollMs,
+      timeoutMs,
+      signal,
+    });
   }
 
   // --- Triage -----------------------------------------------------------------------------
@@ -388,16 +386,18 @@ export class EClipsClient {
    */
   async waitForBatch(id: string, options: WaitForBatchOptions = {}): Promise<BatchJobWithRows> {
     const { onProgress, pollMs = 2000, timeoutMs, signal } = options;
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    for (;;) {
-      const job = await this.getBatch(id, signal ? { signal } : undefined);
-      await onProgress?.(job);
-      if (job.status !== "pending" && job.status !== "running") return job;
-      if (Date.now() + pollMs > deadline) {
-        throw new WaitTimeoutError(`Batch ${id} is still ${job.status} after ${timeoutMs} ms`);
-      }
-      await sleep(pollMs, signal);
-    }
+    return poll({
+      fetch: async () => {
+        const job = await this.getBatch(id, { signal });
+        await onProgress?.(job);
+        return job;
+      },
+      done: (job) => job.status !== "pending" && job.status !== "running",
+      timeout: (job) => `Batch ${id} is still ${job.status} after ${timeoutMs} ms`,
+      pollMs,
+      timeoutMs,
+      signal,
+    });
   }
 
   // --- Usage ------------------------------------------------------------------------------
@@ -451,6 +451,24 @@ export class EClipsClient {
   /** For answers shaped `{ "data": ... }`: the part inside. */
   async #data<T>(spec: RequestSpec, options?: RequestOptions): Promise<T> {
     return (await this.#json<{ data: T }>(spec, options)).data;
+  }
+}
+
+/** Fetches until `done`, sleeping `pollMs` between; past `timeoutMs`, a WaitTimeoutError. */
+async function poll<T>(spec: {
+  fetch: () => Promise<T>;
+  done: (value: T) => boolean;
+  timeout: (value: T) => string;
+  pollMs: number;
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+}): Promise<T> {
+  const deadline = spec.timeoutMs === undefined ? Infinity : Date.now() + spec.timeoutMs;
+  for (;;) {
+    const value = await spec.fetch();
+    if (spec.done(value)) return value;
+    if (Date.now() + spec.pollMs > deadline) throw new WaitTimeoutError(spec.timeout(value));
+    await sleep(spec.pollMs, spec.signal);
   }
 }
 

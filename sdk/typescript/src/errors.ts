@@ -36,74 +36,47 @@ export class APIError extends EClipsError {
 
 /** 400: the request is invalid (a missing field, a bad parameter, a wrong state). */
 export class BadRequestError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "BadRequestError";
-  }
+  override name = "BadRequestError";
 }
 
 /** 401: the API key is missing or unknown. */
 export class AuthenticationError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "AuthenticationError";
-  }
+  override name = "AuthenticationError";
 }
 
 /** 402: the organization has no credits left. */
 export class PaymentRequiredError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "PaymentRequiredError";
-  }
+  override name = "PaymentRequiredError";
 }
 
 /** 403: the key lacks the scope the endpoint needs (`Insufficient scope`). */
 export class PermissionDeniedError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "PermissionDeniedError";
-  }
+  override name = "PermissionDeniedError";
 }
 
 /** 404: no such object in your organization. */
 export class NotFoundError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "NotFoundError";
-  }
+  override name = "NotFoundError";
 }
 
 /** 409: the object is not in a state that allows the request. */
 export class ConflictError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "ConflictError";
-  }
+  override name = "ConflictError";
 }
 
 /** 422: the body is well-formed but its values are not acceptable. */
 export class UnprocessableEntityError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "UnprocessableEntityError";
-  }
+  override name = "UnprocessableEntityError";
 }
 
 /** 429: too many requests. Retried automatically, honouring `Retry-After`. */
 export class RateLimitError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "RateLimitError";
-  }
+  override name = "RateLimitError";
 }
 
 /** 5xx: the server failed. Retried automatically. */
 export class InternalServerError extends APIError {
-  constructor(status: number, message: string, body: unknown, headers: Headers) {
-    super(status, message, body, headers);
-    this.name = "InternalServerError";
-  }
+  override name = "InternalServerError";
 }
 
 /** The server could not be reached, or the connection broke before an answer. */
