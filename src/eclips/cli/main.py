@@ -1,10 +1,10 @@
-"""The ``eclips`` command: operator commands here, client commands from the SDK side."""
+"""The ``eclips`` command: operator commands (server side) and client commands (SDK side)."""
 
 from __future__ import annotations
 
 import typer
 
-from eclips.cli import operator
+from eclips.cli import client, operator
 
 app = typer.Typer(
     name="eclips",
@@ -13,13 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 operator.register(app)
-
-try:
-    from eclips.cli import client
-except ImportError:  # pragma: no cover - the client commands ship with the SDK
-    pass
-else:
-    client.register(app)
+client.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover
