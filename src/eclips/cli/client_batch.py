@@ -223,9 +223,11 @@ def _finish(jobs: Sequence[BatchJob], as_json: bool) -> None:
     if not as_json:
         for job in jobs:
             if job.failed_rows:
-                note(f"{job.failed_rows} rows of {job.id} failed: eclips batch retry {job.id}")
+                rows = plural(job.failed_rows, "row")
+                note(f"{rows} of {job.id} failed: eclips batch retry {job.id}")
             if job.status == "awaiting_triage":
-                note(f"{job.triage_rows} rows of {job.id} wait for triage: eclips triage list")
+                rows = plural(job.triage_rows, "row")
+                note(f"{rows} of {job.id} wait for triage: eclips triage list")
     if failed_rows or any(j.status in ("failed", "cancelled") for j in jobs):
         raise typer.Exit(EXIT_WORK_FAILED)
 
