@@ -69,6 +69,8 @@ def server_env(database_url: str, **overrides: Any) -> dict[str, str]:
             "ECLIPS_WEBHOOKS_ALLOW_PRIVATE": "true",
             "ECLIPS_WEBHOOK_RETRY_SCALE": "0.002",
             "ECLIPS_POLL_INTERVAL_SECONDS": "0.2",
+            # Tests poll hard; the limiter stays on, out of their way (see test_rate_limits).
+            "ECLIPS_RATE_LIMIT": "100000/minute",
             "PYTHONPATH": str(ROOT),
         }
     )

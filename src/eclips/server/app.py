@@ -14,10 +14,12 @@ from eclips.server.agents.llm import model_from_settings
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.api.errors import install_error_handlers
 from eclips.server.api.limits import BodySizeLimit
+from eclips.server.api.openapi import install_openapi
 from eclips.server.batches.endpoints import router as batches_router
 from eclips.server.db.session import create_engine, create_sessionmaker
 from eclips.server.health.endpoints import router as health_router
 from eclips.server.queue.signals import RunSignals
+from eclips.server.ratelimit.service import RateLimiter
 from eclips.server.runs.endpoints import router as runs_router
 from eclips.server.settings import Settings, get_settings
 from eclips.server.state import ServerState
@@ -43,6 +45,11 @@ def build_state(settings: Settings) -> ServerState:
         registry=AgentRegistry.discover(extra=settings.agent_classes),
         signals=signals,
         hub=RunHub(sessions, signals, poll_seconds=settings.hub_poll_seconds),
+        limiter=RateLimiter.for_database(
+            settings.rate_limit, sessions, is_sqlite=settings.is_sqlite
+        )
+        if settings.rate_limit
+        else None,
     )
 
 
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = False) 
         description="Run AI agents for back-office work: runs, triage, batches, webhooks, usage.",
         lifespan=lifespan,
     )
+    install_openapi(app, settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (

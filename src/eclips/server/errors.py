@@ -8,9 +8,16 @@ class AppError(Exception):
 
     status_code: int = 400
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = headers
         if status_code is not None:
             self.status_code = status_code
 

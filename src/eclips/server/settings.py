@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
 
+    # Requests per API key, in ``limits`` notation ("600/minute", "20/second"); empty turns
+    # rate limiting off. /v1/health is never limited.
+    rate_limit: str = "600/minute"
+
     # Request bodies over this get 413; a 500-row batch of ordinary rows fits easily.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 

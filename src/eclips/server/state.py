@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.queue.signals import RunSignals
+from eclips.server.ratelimit.service import RateLimiter
 from eclips.server.settings import Settings
 from eclips.server.streaming.hub import RunHub
 
@@ -20,3 +21,4 @@ class ServerState:
     registry: AgentRegistry
     signals: RunSignals
     hub: RunHub
+    limiter: RateLimiter | None = None

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eclips.server.accounts.service import Principal, authenticate
@@ -31,13 +32,28 @@ async def get_session(state: State) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
+# Declares the bearer scheme in the OpenAPI schema; `authenticate` reads the raw header
+# itself, so a missing or malformed key gets our own 401 message.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key: `Authorization: Bearer eck_live_...`",
+)
+
+
 async def get_principal(
     state: State,
+    response: Response,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     async with state.sessions() as session:
         principal = await authenticate(session, authorization)
         await session.commit()
+    if state.limiter is not None:
+        # Counted per key after authentication, so unknown keys cannot spend a key's quota.
+        quota = await state.limiter.hit(str(principal.key_id))
+        response.headers.update(quota.headers())
     return principal
 
 

@@ -3,6 +3,7 @@
 from eclips.server.db.models.accounts import AgentSettingsRow, ApiKey, Member, Organization
 from eclips.server.db.models.batches import BatchJob
 from eclips.server.db.models.idempotency import IdempotencyRecord
+from eclips.server.db.models.ratelimit import RateLimitCounter
 from eclips.server.db.models.runs import LedgerEntry, Run, TriageItem
 from eclips.server.db.models.webhooks import (
     WebhookAttempt,
@@ -19,6 +20,7 @@ __all__ = [
     "LedgerEntry",
     "Member",
     "Organization",
+    "RateLimitCounter",
     "Run",
     "TriageItem",
     "WebhookAttempt",
