@@ -40,7 +40,7 @@ export type RunStatus =
   | "awaiting_triage"
   | "cancelled";
 
-export type Priority = "low" | "normal" | "high" | "urgent" | (string & {});
+export type Priority = "low" | "normal" | "high" | "urgent";
 
 export interface RunParams {
   /** What the agent must do. Required. */
@@ -62,7 +62,7 @@ export interface RunAccepted {
   run_id: string;
   status: RunStatus;
   agent_type: string;
-  estimated_completion: "async" | (string & {});
+  estimated_completion: "async";
 }
 
 /** A run as listed by `GET /v1/runs`. */
@@ -95,7 +95,7 @@ export interface Run extends RunSummary {
   retry_of?: string | null;
 }
 
-export type TriageStatus = "pending" | "approved" | "rejected" | (string & {});
+export type TriageStatus = "pending" | "approved" | "rejected";
 
 /** The triage item linked to a run. */
 export interface TriageItem {
@@ -174,8 +174,7 @@ export type WebhookEventType =
   | "run.failed"
   | "run.triage_required"
   | "run.cancelled"
-  | "batch.completed"
-  | (string & {});
+  | "batch.completed";
 
 export interface CreateWebhookParams {
   /** Must start with `https://`. */
@@ -246,8 +245,7 @@ export type BatchStatus =
   | "awaiting_triage"
   | "completed"
   | "failed"
-  | "cancelled"
-  | (string & {});
+  | "cancelled";
 
 /** One row of a batch to create. */
 export interface BatchRowInput {
