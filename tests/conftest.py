@@ -6,6 +6,7 @@ isolate themselves by creating their own organisation (``live_server.new_key()``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import pytest
 from tests.support.server import LiveServer, database, start_server
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# One secrets key for this test run, shared by the test process and every server it starts.
+os.environ.setdefault("ECLIPS_SECRETS_KEY", "Y2xpcHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZy0hISE=")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

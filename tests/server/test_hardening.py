@@ -97,3 +97,50 @@ def test_oversized_bodies_get_413_and_500_rows_fit(live_server: LiveServer) -> N
         client.post("/v1/batches", json={"agent_type": "test_noop", "rows": rows}).status_code
         == 201
     )
+
+
+def test_database_holds_no_key_or_webhook_secret_in_clear(live_server: LiveServer) -> None:
+    """Dump every text value of the database: neither the API key nor any secret appears."""
+    import asyncio
+
+    from sqlalchemy import String, Text, select
+
+    from eclips.server.db.base import Base
+    from eclips.server.db.session import create_engine
+
+    key = live_server.new_key()
+    client = live_server.client(key)
+    created = client.post(
+        "/v1/webhooks", json={"url": "https://hooks.example.com/x", "events": ["run.completed"]}
+    ).json()["data"]
+    rotated = client.post(f"/v1/webhooks/{created['id']}/rotate-secret").json()["data"]["secret"]
+    signing = client.get("/v1/webhooks/signing-secret").json()["data"]["secret"]
+    needles = [key, key[len("eck_live_") :], created["secret"], rotated, signing]
+    for needle in (created["secret"], rotated, signing):
+        needles.append(needle.removeprefix("whsec_"))
+
+    async def dump() -> str:
+        engine = create_engine(live_server.database_url)
+        chunks: list[str] = []
+        try:
+            async with engine.connect() as conn:
+                for table in Base.metadata.sorted_tables:
+                    columns = [
+                        c
+                        for c in table.columns
+                        if isinstance(c.type, String | Text)
+                        or c.type.__class__.__name__ == "EncryptedText"
+                    ]
+                    if columns:
+                        # Read raw: cast away the decrypting type so we see what is stored.
+                        raw = [c.cast(Text) for c in columns]
+                        rows = await conn.execute(select(*raw))
+                        chunks.extend(str(v) for row in rows for v in row)
+        finally:
+            await engine.dispose()
+        return "\n".join(chunks)
+
+    stored = asyncio.run(dump())
+    assert stored
+    for needle in needles:
+        assert needle not in stored

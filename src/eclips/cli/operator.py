@@ -69,6 +69,13 @@ def register(app: typer.Typer) -> None:
         asyncio.run(upgrade(url))
         err.print("Database is up to date.")
 
+    @app.command("secrets-key")
+    def secrets_key() -> None:
+        """Print a new key for ECLIPS_SECRETS_KEY (encrypts webhook secrets at rest)."""
+        from eclips.server.db.encryption import new_key
+
+        typer.echo(new_key())
+
     @app.command()
     def serve(
         host: Annotated[str | None, typer.Option(help="Bind address")] = None,

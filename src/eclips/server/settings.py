@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Extra agent classes to register, as "package.module:ClassName" (tests, benchmarks).
     agent_classes: list[str] = Field(default_factory=list)
 
+    # Fernet key(s) for secrets at rest, comma-separated, newest first (see db/encryption.py).
+    secrets_key: str | None = None
+
     webhooks_allow_private: bool = False
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     webhook_concurrency: int = Field(default=16, ge=1, le=1000)

@@ -12,8 +12,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from eclips.server.db import encryption
+from eclips.server.settings import get_settings
+
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine for ``url``, with the secrets key for its encrypted columns in place."""
+    encryption.configure(encryption.keys_for(url, get_settings().secrets_key))
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 60})
         _configure_sqlite(engine)

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eclips.server.db.base import Base, IdMixin
+from eclips.server.db.encryption import EncryptedText
 from eclips.server.db.types import JSONType, UTCDateTime
 
 
@@ -19,7 +20,7 @@ class Organization(IdMixin, Base):
     # -1 means unlimited, as the manual's usage shape says.
     included_credits: Mapped[int] = mapped_column(Integer)
     # Signs events sent to per-run and per-batch webhook_url targets.
-    signing_secret: Mapped[str] = mapped_column(String(200))
+    signing_secret: Mapped[str] = mapped_column(EncryptedText)
 
 
 class Member(IdMixin, Base):
