@@ -463,7 +463,8 @@ def test_usage_command(app: typer.Typer, fake: FakeServer) -> None:
     fake.on("GET", "/v1/usage", Reply(200, m.USAGE))
     fake.on("GET", "/v1/usage/history", Reply(200, history))
     fake.on("GET", "/v1/usage/members", Reply(200, members))
-    assert json.loads(invoke(app, fake, "usage", "--json").stdout) == m.USAGE
+    # Exactly the server's JSON: an integer stays an integer.
+    assert invoke(app, fake, "usage", "--json").stdout == json.dumps(m.USAGE) + "\n"
     both = json.loads(invoke(app, fake, "usage", "--history", "--members", "--json").stdout)
     assert both == {"usage": m.USAGE, "history": history, "members": members}
     human = invoke(app, fake, "usage", "--history", "--members").stdout

@@ -328,7 +328,7 @@ class Usage(EClipsModel):
     credits_used: int
     credits_remaining: int | None = None
     unlimited: bool = False
-    topup_price_per_1000_usd: float | None = None
+    topup_price_per_1000_usd: int | float | None = None
 
 
 class LedgerEntry(EClipsModel):
