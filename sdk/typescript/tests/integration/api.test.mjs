@@ -50,7 +50,7 @@ async function runToTriage() {
     task: `Process invoice ${invoice()}`,
     data: { amount: 12000 },
   });
-  const result = await client.waitForRun(run_id, { pollMs: 100, timeoutMs: WAIT_MS });
+  const result = await client.waitForRun(run_id, { pollMs: 250, timeoutMs: WAIT_MS });
   assert.equal(result.run.status, "awaiting_triage", describeRun(result.run));
   assert.ok(result.triage_item);
   return result;
@@ -121,7 +121,7 @@ describe("runs", () => {
     assert.equal(accepted.agent_type, "center");
     assert.equal(accepted.estimated_completion, "async");
 
-    const { run, triage_item } = await client.waitForRun(accepted.run_id, { pollMs: 100, timeoutMs: WAIT_MS });
+    const { run, triage_item } = await client.waitForRun(accepted.run_id, { pollMs: 250, timeoutMs: WAIT_MS });
     assert.equal(run.id, accepted.run_id);
     assert.equal(run.status, "completed", describeRun(run));
     assert.equal(run.task, QUOTES_TASK);
@@ -381,7 +381,7 @@ describe("batches", () => {
 
     const seen = [];
     const done = await client.waitForBatch(job.id, {
-      pollMs: 100,
+      pollMs: 250,
       timeoutMs: WAIT_MS,
       onProgress: (j) => seen.push(j.status),
     });
@@ -421,14 +421,14 @@ describe("batches", () => {
   test("retryBatch queues a job's failed rows again", async () => {
     // `center` fails a task that no specialist fits.
     const job = await client.createBatch("center", [{ task: "Say hello" }, { task: QUOTES_TASK }]);
-    const done = await client.waitForBatch(job.id, { pollMs: 100, timeoutMs: WAIT_MS });
+    const done = await client.waitForBatch(job.id, { pollMs: 250, timeoutMs: WAIT_MS });
     assert.equal(done.failed_rows, 1);
     assert.match(done.rows[0].error_message, /specialist/);
     const retried = await client.retryBatch(job.id);
     assert.equal(retried.id, job.id, "the same job, its failed rows queued again");
     assert.equal(retried.status, "running");
     assert.equal(retried.failed_rows, 0);
-    const again = await client.waitForBatch(job.id, { pollMs: 100, timeoutMs: WAIT_MS });
+    const again = await client.waitForBatch(job.id, { pollMs: 250, timeoutMs: WAIT_MS });
     assert.equal(again.failed_rows, 1);
     assert.equal(again.completed_rows, 1);
   });
