@@ -95,7 +95,8 @@ export interface Run extends RunSummary {
   retry_of?: string | null;
 }
 
-export type TriageStatus = "pending" | "approved" | "rejected";
+/** `cancelled` when its run was cancelled while it waited. */
+export type TriageStatus = "pending" | "approved" | "rejected" | "cancelled";
 
 /** The triage item linked to a run. */
 export interface TriageItem {
