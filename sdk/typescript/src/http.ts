@@ -53,7 +53,7 @@ const MAX_RETRY_AFTER_MS = 60_000;
 const INITIAL_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 
-/** Sends one logical request, retrying network errors, 429 and 5xx with backoff. */
+/** Sends one logical request, retrying network errors, timeouts, 408, 429 and 5xx with backoff. */
 export async function send(
   config: HTTPConfig,
   spec: RequestSpec,
