@@ -48,6 +48,7 @@ def eclips(live_server: LiveServer, key: str | None, *args: str, stdin: str | No
     )
 
 
+@pytest.mark.timeout(600)  # 1,700 agent runs; minutes on a busy machine
 def test_batch_create_1200_rows_with_wait_as_a_subprocess(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
