@@ -35,7 +35,11 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: Settings) -> ServerState:
-    engine = create_engine(settings.database_url)
+    # Every concurrent run may hold a connection while it records progress or its outcome,
+    # so the pool grows with the worker's concurrency instead of making runs queue on it.
+    engine = create_engine(
+        settings.database_url, pool_size=10, max_overflow=settings.worker_concurrency + 10
+    )
     sessions = create_sessionmaker(engine)
     signals = RunSignals()
     return ServerState(
@@ -92,6 +96,8 @@ def create_app(settings: Settings | None = None, *, embed_worker: bool = False) 
         version=VERSION,
         description="Run AI agents for back-office work: runs, triage, batches, webhooks, usage.",
         lifespan=lifespan,
+        # operationIds are the endpoint functions' names (`create_run`, `get_run`, ...).
+        generate_unique_id_function=lambda route: route.name,
     )
     install_openapi(app, settings)
     install_error_handlers(app)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,8 +18,19 @@ from sqlalchemy.ext.asyncio import (
 from eclips.server.db import encryption
 from eclips.server.settings import get_settings
 
+# Failures that say "the database is away for now", not "this is a bug": PostgreSQL
+# restarting or unreachable, a dropped connection, a pool that could not hand out a
+# connection in time. asyncpg raises some unwrapped while connecting.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    DBAPIError,
+    PoolTimeout,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> AsyncEngine:
     """An engine for ``url``, with the secrets key for its encrypted columns in place."""
     encryption.configure(encryption.keys_for(url, get_settings().secrets_key))
     if url.startswith("sqlite"):
@@ -28,7 +42,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"timeout": 5},

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eclips.server.db.models import Run
@@ -113,7 +112,7 @@ class RunHub:
             self._signals.changed.clear()
             try:
                 await self.refresh()
-            except (SQLAlchemyError, OSError) as exc:
+            except Exception as exc:  # an outage must not end every stream of the process
                 log.warning("stream hub could not read runs: %s", exc)
                 await asyncio.sleep(self._poll_seconds)
 

@@ -1,31 +1,35 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from eclips.server.api.fields import Confidence, Count, Timestamp
+
+TriageStatus = Literal["pending", "approved", "rejected", "cancelled"]
 
 
 class TriageRun(BaseModel):
     id: uuid.UUID
     agent_type: str
-    confidence_score: float | None
+    confidence_score: Confidence | None
 
 
 class TriageListItem(BaseModel):
     id: uuid.UUID
     run_id: uuid.UUID
-    status: str
+    status: TriageStatus
     triage_reason: str
-    created_at: str
+    created_at: Timestamp
     agent_runs: TriageRun
 
 
 class TriageList(BaseModel):
     data: list[TriageListItem]
-    total: int
-    limit: int
-    offset: int
+    total: Count
+    limit: int = Field(ge=1, le=100)
+    offset: Count
 
 
 class ApproveBody(BaseModel):
@@ -42,8 +46,8 @@ class RejectBody(BaseModel):
 
 class Resolution(BaseModel):
     id: uuid.UUID
-    status: str
-    resolved_at: str | None
+    status: TriageStatus
+    resolved_at: Timestamp | None
     resolution_note: str | None = None
 
 

@@ -21,6 +21,7 @@ from eclips.server.agents.base import (
 )
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.db.models import Run
+from eclips.server.db.session import TRANSIENT_ERRORS
 from eclips.server.db.types import iso, utcnow
 from eclips.server.queue.signals import CHANGED_CHANNEL, notify
 from eclips.server.queue.status import RunStatus
@@ -28,6 +29,8 @@ from eclips.server.runs import repository as runs_repository
 from eclips.server.runs.transitions import Finish
 
 log = logging.getLogger(__name__)
+
+_NOT_THE_AGENTS_FAULT: tuple[type[BaseException], ...] = (asyncio.CancelledError, *TRANSIENT_ERRORS)
 
 # Delegation depth guard: center -> specialist is one level; loops end here.
 _MAX_DEPTH = 3
@@ -80,7 +83,9 @@ class RunExecution:
             return Finish(RunStatus.FAILED, error=str(exc) or "Agent failed")
         except TimeoutError:
             return Finish(RunStatus.FAILED, error="Agent timed out")
-        except asyncio.CancelledError:
+        except _NOT_THE_AGENTS_FAULT:
+            # Cancelled, or the database is away: not the agent's fault. The run keeps
+            # its status; the worker retries recording, or the rescuer re-runs it.
             raise
         except Exception as exc:
             log.exception("Agent %s crashed on run %s", self.run.agent_type, self.run.id)

@@ -16,13 +16,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eclips.server.agents.base import LanguageModel
 from eclips.server.agents.registry import AgentRegistry
 from eclips.server.batches.counters import mark_started
 from eclips.server.db.models import Run
+from eclips.server.db.session import TRANSIENT_ERRORS
 from eclips.server.queue import repository as queue
 from eclips.server.queue.signals import (
     CHANGED_CHANNEL,
@@ -38,10 +38,6 @@ from eclips.server.settings import Settings
 from eclips.server.worker.runner import RunExecution
 
 log = logging.getLogger(__name__)
-
-# Transient database failures (PostgreSQL restarting, a dropped connection); anything
-# else is a bug and must surface, not be retried.
-_DB_ERRORS = (DBAPIError, OSError, ConnectionError)
 
 
 @dataclass
@@ -109,8 +105,13 @@ class Worker:
             self._signals.queued.clear()
             try:
                 claimed = await self._claim(free)
-            except _DB_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("claim failed, retrying: %s", exc)
+                await wait_any(stop, timeout=self._settings.poll_interval_seconds)
+                continue
+            except Exception:
+                # A bug must not stop the worker for good: log it loudly and go on.
+                log.exception("claim failed unexpectedly, retrying")
                 await wait_any(stop, timeout=self._settings.poll_interval_seconds)
                 continue
             for run in claimed:
@@ -170,6 +171,10 @@ class Worker:
             await self._finish(run, finish)
         except asyncio.CancelledError:
             pass  # cancelled by the API, lost its lease, or shut down: nothing to write
+        except TRANSIENT_ERRORS as exc:
+            log.warning(
+                "run %s interrupted by the database (%s); the rescuer re-runs it", run.id, exc
+            )
         except Exception:
             log.exception("recording run %s failed; the rescuer will retry it", run.id)
         finally:
@@ -187,7 +192,7 @@ class Worker:
                         session, run, worker_id=self.worker_id, finish=finish
                     )
                 break
-            except _DB_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 if time.monotonic() > deadline:
                     log.error("could not record run %s, leaving it to the rescuer: %s", run.id, exc)
                     return
@@ -219,8 +224,11 @@ class Worker:
                         )
                         last_beat = time.monotonic()
                     gone = await queue.stopped_among(session, worker_id=self.worker_id, run_ids=ids)
-            except _DB_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("heartbeat failed: %s", exc)
+                continue
+            except Exception:
+                log.exception("heartbeat failed unexpectedly")
                 continue
             for run_id in gone:
                 inflight = self._inflight.get(run_id)
@@ -233,8 +241,10 @@ class Worker:
             await wait_any(stop, timeout=self._settings.rescue_interval_seconds)
             try:
                 await rescue_expired(self._sessions, max_attempts=self._settings.max_attempts)
-            except _DB_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("rescue failed: %s", exc)
+            except Exception:
+                log.exception("rescue failed unexpectedly")
 
     async def _drain(self) -> None:
         """Graceful shutdown: let runs finish within the grace period, release the rest."""
@@ -248,7 +258,7 @@ class Worker:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        with contextlib.suppress(*_DB_ERRORS):
+        with contextlib.suppress(*TRANSIENT_ERRORS):
             async with self._sessions.begin() as session:
                 await queue.release(session, worker_id=self.worker_id, run_ids=left)
             log.info("released %d unfinished runs back to the queue", len(left))
