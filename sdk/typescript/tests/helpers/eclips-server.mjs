@@ -13,10 +13,10 @@ const START_TIMEOUT_MS = 90_000;
 
 /**
  * Returns `{ baseUrl, apiKey, dir, output(), stop() }`. `env` adds server settings
- * (ECLIPS_*). On a first start with an empty database the server prints a fresh API key.
+ * (ECLIPS_*), `args` extra `eclips serve` options. On a first start with an empty database the server prints a fresh API key.
  * Set ECLIPS_SERVER_LOG=1 to print the server's output when it stops.
  */
-export async function startEClipsServer({ env = {} } = {}) {
+export async function startEClipsServer({ env = {}, args = [] } = {}) {
   if (!existsSync(eclipsBin)) {
     throw new Error(
       `${eclipsBin} not found: install the server first (make install), or set ECLIPS_BIN`,
@@ -29,7 +29,7 @@ export async function startEClipsServer({ env = {} } = {}) {
     delete childEnv[name];
   }
   childEnv.ECLIPS_DATABASE_URL = `sqlite+aiosqlite:///${join(dir, "eclips.db")}`;
-  const child = spawn(eclipsBin, ["serve", "--port", String(port)], {
+  const child = spawn(eclipsBin, ["serve", "--port", String(port), ...args], {
     cwd: dir,
     env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
