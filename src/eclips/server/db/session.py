@@ -34,7 +34,12 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = N
     """An engine for ``url``, with the secrets key for its encrypted columns in place."""
     encryption.configure(encryption.keys_for(url, get_settings().secrets_key))
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 60})
+        # One connection: every transaction here takes SQLite's single write lock anyway
+        # (BEGIN IMMEDIATE), and queueing on the pool is fair and instant where many
+        # connections would contend in SQLite's busy handler, which sleeps up to 100 ms a try.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 60}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
         _configure_sqlite(engine)
         return engine
     # A short pool timeout and connect timeout: during an outage requests fail fast with
