@@ -25,7 +25,7 @@ class Sizes:
     fast_batch_timeout: float = 30.0
     default_batch_timeout: float = 60.0
     # Figures not yet started when this many seconds have passed are skipped.
-    budget_seconds: float = 400.0
+    budget_seconds: float = 370.0
 
     def quick(self) -> Sizes:
         return replace(

@@ -83,7 +83,8 @@ def post_vs_bare(backend: str, database_url: str, tmp: Path, report: Report, siz
         ours = hammer(server, tenant.key, concurrency=c, seconds=s)
     with bare_server(database_url, tenant.org_id, tmp) as bare:
         floor = hammer(bare, None, concurrency=c, seconds=s)
-    report.set(section, "POST /v1/run (auth, credits, validation)", "req/s", backend, ours.rate)
+    full = "POST /v1/run (auth, rate limit, credits, validation)"
+    report.set(section, full, "req/s", backend, ours.rate)
     report.set(section, "bare ASGI app, same INSERT", "req/s", backend, floor.rate)
     report.set(section, "POST /v1/run / bare", "x", backend, ours.rate / floor.rate)
     for name, result in (("POST /v1/run", ours), ("bare", floor)):
