@@ -35,10 +35,14 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: Settings) -> ServerState:
-    # Every concurrent run may hold a connection while it records progress or its outcome,
-    # so the pool grows with the worker's concurrency instead of making runs queue on it.
+    # Concurrent runs take connections at their start and finish, so the pool grows with
+    # the worker's concurrency, up to 60 a process to stay inside PostgreSQL's default
+    # max_connections with a few processes. Runs that still wait too long are not failed:
+    # a pool timeout counts as a transient database error.
     engine = create_engine(
-        settings.database_url, pool_size=10, max_overflow=settings.worker_concurrency + 10
+        settings.database_url,
+        pool_size=10,
+        max_overflow=min(settings.worker_concurrency, 50),
     )
     sessions = create_sessionmaker(engine)
     signals = RunSignals()

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     webhooks_allow_private: bool = False
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
-    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+    webhook_concurrency: int = Field(default=64, ge=1, le=1000)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     # An endpoint whose deliveries have all failed for this long is disabled.
     webhook_disable_after_hours: float = Field(default=120.0, gt=0)

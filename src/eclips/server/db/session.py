@@ -30,7 +30,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    pool_timeout: float = 5,
+) -> AsyncEngine:
     """An engine for ``url``, with the secrets key for its encrypted columns in place."""
     encryption.configure(encryption.keys_for(url, get_settings().secrets_key))
     if url.startswith("sqlite"):
@@ -42,14 +48,14 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = N
         )
         _configure_sqlite(engine)
         return engine
-    # A short pool timeout and connect timeout: during an outage requests fail fast with
-    # 503 instead of hanging.
+    # A short pool timeout and connect timeout by default: during an outage requests fail
+    # fast with 503 instead of hanging. Workers, which can wait, pass a longer one.
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
         pool_pre_ping=True,
-        pool_timeout=5,
+        pool_timeout=pool_timeout,
         connect_args={"timeout": 5},
     )
 

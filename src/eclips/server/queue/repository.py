@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eclips.server.db.models import Run
@@ -41,7 +41,10 @@ async def claim(
             worker_id=worker_id,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
             attempts=Run.attempts + 1,
-            started_at=func.coalesce(Run.started_at, now),
+            # Never before created_at: the API stamps that before it waits for the database.
+            started_at=func.coalesce(
+                Run.started_at, case((Run.created_at > now, Run.created_at), else_=now)
+            ),
             updated_at=now,
             version=Run.version + 1,
         )

@@ -1,7 +1,7 @@
 """Per-API-key rate limits with the IETF ``RateLimit`` / ``RateLimit-Policy`` headers.
 
 One process on SQLite counts in memory; on PostgreSQL the counters live in the database,
-shared by every API process. The window is fixed (``limits``' FixedWindowRateLimiter).
+shared by every API process. Windows are fixed, counted with a ``limits`` storage.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eclips.server.errors import AppError
@@ -42,7 +41,7 @@ class Quota:
 class RateLimiter:
     def __init__(self, rule: str, storage: Storage) -> None:
         self._item: RateLimitItem = parse(rule)
-        self._limiter = FixedWindowRateLimiter(storage)
+        self._storage = storage
 
     @classmethod
     def for_database(
@@ -53,12 +52,12 @@ class RateLimiter:
 
     async def hit(self, identity: str) -> Quota:
         """Count one request; 429 with ``Retry-After`` once the window's quota is spent."""
-        allowed = await self._limiter.hit(self._item, identity)
-        stats = await self._limiter.get_window_stats(self._item, identity)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        used, resets_at = await self._count(identity)
+        allowed = used <= self._item.amount
+        reset = max(0, math.ceil(resets_at - time.time()))
         quota = Quota(
             limit=self._item.amount,
-            remaining=max(0, stats.remaining),
+            remaining=max(0, self._item.amount - used),
             reset_seconds=reset,
             window_seconds=self._item.get_expiry(),
         )
@@ -69,3 +68,11 @@ class RateLimiter:
                 headers={**quota.headers(), "Retry-After": str(max(reset, 1))},
             )
         return quota
+
+    async def _count(self, identity: str) -> tuple[int, float]:
+        """(requests in the window including this one, when the window ends)."""
+        key, expiry = self._item.key_for(identity), self._item.get_expiry()
+        if isinstance(self._storage, DatabaseStorage):
+            return await self._storage.incr_with_expiry(key, expiry)
+        count = await self._storage.incr(key, expiry)
+        return count, await self._storage.get_expiry(key)

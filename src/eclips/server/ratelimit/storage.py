@@ -29,6 +29,11 @@ class DatabaseStorage(Storage):
         return (DBAPIError,)
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        count, _expires_at = await self.incr_with_expiry(key, expiry, amount)
+        return count
+
+    async def incr_with_expiry(self, key: str, expiry: int, amount: int = 1) -> tuple[int, float]:
+        """Count a hit and read the window's end in one statement (one round trip)."""
         now = time.time()
         table = RateLimitCounter.__table__
         async with self._sessions.begin() as session:
@@ -44,9 +49,10 @@ class DatabaseStorage(Storage):
                         "expires_at": case((expired, now + expiry), else_=table.c.expires_at),
                     },
                 )
-                .returning(table.c.count)
+                .returning(table.c.count, table.c.expires_at)
             )
-            return int((await session.execute(upsert)).scalar_one())
+            count, expires_at = (await session.execute(upsert)).one()
+            return int(count), float(expires_at)
 
     async def get(self, key: str) -> int:
         row = await self._row(key)

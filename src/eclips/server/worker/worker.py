@@ -102,7 +102,10 @@ class Worker:
                 self._slot_freed.clear()
                 await wait_any(stop, self._slot_freed, timeout=self._settings.poll_interval_seconds)
                 continue
+            # Cleared before claiming: a run that finishes from here on wakes the wait below,
+            # so rows held back by the batch share start as soon as a slot frees up.
             self._signals.queued.clear()
+            self._slot_freed.clear()
             try:
                 claimed = await self._claim(free)
             except TRANSIENT_ERRORS as exc:
@@ -120,7 +123,7 @@ class Worker:
                 await wait_any(
                     stop,
                     self._signals.queued,
-                    self._slot_freed if len(claimed) else None,
+                    self._slot_freed,
                     timeout=self._settings.poll_interval_seconds,
                 )
 
