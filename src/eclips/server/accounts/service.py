@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import hmac
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +13,7 @@ from eclips.server.accounts import keys, plans, repository
 from eclips.server.db.models import ApiKey, LedgerEntry, Member, Organization
 from eclips.server.db.types import utcnow
 from eclips.server.errors import BadRequest, NotFound, Unauthorized
+from eclips.server.webhooks.signing import new_secret
 
 # last_used_at is written at most this often per key, so reads stay reads.
 _TOUCH_INTERVAL = timedelta(seconds=60)
@@ -30,10 +29,6 @@ class Principal:
     scopes: frozenset[str]
 
 
-def new_signing_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
 async def create_org(session: AsyncSession, *, name: str, plan: str = "team") -> Organization:
     if plan not in plans.PLANS:
         raise BadRequest(f"Unknown plan: {plan} (choose from {', '.join(plans.PLANS)})")
@@ -43,7 +38,7 @@ async def create_org(session: AsyncSession, *, name: str, plan: str = "team") ->
         name=name,
         plan=plan,
         included_credits=plans.PLANS[plan],
-        signing_secret=new_signing_secret(),
+        signing_secret=new_secret(),
     )
     session.add(org)
     await session.flush()
