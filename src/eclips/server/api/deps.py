@@ -76,6 +76,10 @@ WebhooksRead = Annotated[Principal, Depends(require("webhooks:read"))]
 WebhooksWrite = Annotated[Principal, Depends(require("webhooks:write"))]
 
 
+# Databases bind at most a 64-bit integer; larger offsets are a 400, not a driver error.
+MAX_OFFSET = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Page:
     limit: int
@@ -84,7 +88,7 @@ class Page:
 
 def get_page(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1..100")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)
 

@@ -17,6 +17,7 @@ from eclips.server.api.deps import (
     Session,
     State,
 )
+from eclips.server.api.responses import errors, links
 from eclips.server.batches import service
 from eclips.server.batches.counters import BatchStatus
 from eclips.server.batches.schemas import (
@@ -32,7 +33,22 @@ from eclips.server.idempotency.service import fingerprint, idempotent
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
 
-@router.post("", status_code=201, response_model=JobEnvelope)
+@router.post(
+    "",
+    status_code=201,
+    response_model=JobEnvelope,
+    responses={
+        201: links(
+            "get_batch",
+            "cancel_batch",
+            "retry_batch",
+            "batch_results",
+            parameter="batch_id",
+            source="/job/id",
+        ),
+        **errors(400, 402, 409, 413, 422),
+    },
+)
 async def create_batch(
     body: BatchCreate,
     request: Request,
@@ -64,7 +80,7 @@ async def create_batch(
     return result
 
 
-@router.get("")
+@router.get("", responses=errors(400))
 async def list_batches(
     session: Session,
     principal: BatchRead,
@@ -78,13 +94,13 @@ async def list_batches(
     return JobList(jobs=jobs)
 
 
-@router.get("/{batch_id}")
+@router.get("/{batch_id}", responses=errors(400, 404))
 async def get_batch(batch_id: uuid.UUID, session: Session, principal: BatchRead) -> JobWithRows:
     """The job and its rows, ordered by row_index."""
     return await service.job_with_rows(session, principal, batch_id)
 
 
-@router.post("/{batch_id}/cancel")
+@router.post("/{batch_id}/cancel", responses=errors(400, 404))
 async def cancel_batch(
     batch_id: uuid.UUID, state: State, session: Session, principal: BatchRun
 ) -> BatchCancelled:
@@ -95,7 +111,7 @@ async def cancel_batch(
     return BatchCancelled()
 
 
-@router.post("/{batch_id}/retry")
+@router.post("/{batch_id}/retry", responses=errors(400, 402, 404))
 async def retry_batch(
     batch_id: uuid.UUID, state: State, session: Session, principal: BatchRun
 ) -> JobEnvelope:
@@ -109,7 +125,10 @@ async def retry_batch(
 @router.get(
     "/{batch_id}/results",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON Lines"}},
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "JSON Lines"},
+        **errors(400, 404),
+    },
 )
 async def batch_results(
     batch_id: uuid.UUID, state: State, session: Session, principal: BatchRead

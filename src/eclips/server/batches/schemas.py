@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from eclips.server.api.fields import (
+    NOT_BLANK,
+    OPTIONAL_WEBHOOK_URL_PATTERN,
+    AgentTypeName,
+    Count,
+    RequestBody,
+    Timestamp,
+)
 from eclips.server.batches.counters import BatchStatus
 from eclips.server.db.models import BatchJob, Run
 from eclips.server.db.types import iso
@@ -15,20 +23,25 @@ TOO_MANY_ROWS = "Maximum 500 rows per batch"
 
 
 class BatchRowIn(BaseModel):
-    task: str = Field(min_length=1, max_length=100_000)
+    task: str = Field(min_length=1, max_length=100_000, json_schema_extra={"pattern": NOT_BLANK})
     data: dict[str, Any] = Field(default_factory=dict)
     custom_id: str | None = Field(
         default=None, max_length=200, description="Your id for the row, echoed in its results"
     )
 
 
-class BatchCreate(BaseModel):
+class BatchCreate(RequestBody):
     """Body of ``POST /v1/batches``. Unknown fields are ignored."""
 
-    agent_type: str = Field(min_length=1, max_length=100)
+    agent_type: AgentTypeName
     rows: Annotated[list[BatchRowIn], Field(min_length=1, json_schema_extra={"maxItems": MAX_ROWS})]
     name: str | None = Field(default=None, max_length=300)
-    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="https:// URL that receives the events of the batch's rows",
+        json_schema_extra={"pattern": OPTIONAL_WEBHOOK_URL_PATTERN},
+    )
 
     @field_validator("rows")
     @classmethod
@@ -43,14 +56,14 @@ class JobOut(BaseModel):
     name: str | None
     agent_type: str
     status: BatchStatus
-    total_rows: int
-    completed_rows: int
-    failed_rows: int
-    triage_rows: int
-    cancelled_rows: int
-    created_at: str
-    started_at: str | None
-    completed_at: str | None
+    total_rows: int = Field(ge=1, le=MAX_ROWS)
+    completed_rows: Count
+    failed_rows: Count
+    triage_rows: Count
+    cancelled_rows: Count
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
     webhook_url: str | None
 
     @classmethod
@@ -74,7 +87,7 @@ class JobOut(BaseModel):
 
 class RowOut(BaseModel):
     id: uuid.UUID
-    row_index: int
+    row_index: int = Field(ge=0, lt=MAX_ROWS)
     custom_id: str | None
     task: str
     status: RunStatus
@@ -108,4 +121,4 @@ class JobList(BaseModel):
 
 
 class BatchCancelled(BaseModel):
-    cancelled: bool = True
+    cancelled: Literal[True] = True

@@ -18,6 +18,7 @@ from eclips.server.api.deps import (
     Session,
     State,
 )
+from eclips.server.api.responses import errors, links
 from eclips.server.idempotency.service import fingerprint, idempotent
 from eclips.server.queue.status import RunStatus
 from eclips.server.runs import service
@@ -27,7 +28,15 @@ from eclips.server.streaming.hub import RunSnapshot
 router = APIRouter(prefix="/v1", tags=["runs"])
 
 
-@router.post("/run", status_code=202, response_model=RunAccepted)
+@router.post(
+    "/run",
+    status_code=202,
+    response_model=RunAccepted,
+    responses={
+        202: links("get_run", "cancel_run", "stream_run", parameter="run_id", source="/run_id"),
+        **errors(400, 402, 409, 413, 422),
+    },
+)
 async def create_run(
     body: RunCreate,
     request: Request,
@@ -59,7 +68,7 @@ async def create_run(
     return result
 
 
-@router.get("/runs")
+@router.get("/runs", responses=errors(400))
 async def list_runs(
     session: Session,
     principal: AgentsRead,
@@ -72,13 +81,13 @@ async def list_runs(
     )
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", responses=errors(400, 404))
 async def get_run(run_id: uuid.UUID, session: Session, principal: AgentsRead) -> RunWithTriage:
     """The full run and its triage item, if any."""
     return await service.run_with_triage(session, principal, run_id)
 
 
-@router.post("/runs/{run_id}/cancel")
+@router.post("/runs/{run_id}/cancel", responses=errors(400, 404))
 async def cancel_run(
     run_id: uuid.UUID, state: State, session: Session, principal: AgentsRun
 ) -> Cancelled:
@@ -92,7 +101,10 @@ async def cancel_run(
 @router.get(
     "/runs/{run_id}/stream",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Run status events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Run status events"},
+        **errors(400, 404),
+    },
 )
 async def stream_run(
     run_id: uuid.UUID, state: State, session: Session, principal: AgentsRead

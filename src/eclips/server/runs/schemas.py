@@ -5,19 +5,40 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from eclips.server.api.fields import (
+    NOT_BLANK,
+    OPTIONAL_WEBHOOK_URL_PATTERN,
+    AgentTypeName,
+    Confidence,
+    Count,
+    Credits,
+    RequestBody,
+    Timestamp,
+)
 from eclips.server.db.models import Run, TriageItem
 from eclips.server.db.types import iso
 from eclips.server.queue.status import Priority, RunStatus
+from eclips.server.triage.schemas import TriageStatus
 
 
-class RunCreate(BaseModel):
+class RunCreate(RequestBody):
     """Body of ``POST /v1/run``. Unknown fields are ignored."""
 
-    task: str = Field(min_length=1, max_length=100_000, description="What the agent must do")
-    agent_type: str = Field(default="center", min_length=1, max_length=100)
+    task: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="What the agent must do",
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
+    agent_type: AgentTypeName = "center"
     data: dict[str, Any] = Field(default_factory=dict)
     priority: Priority = Priority.NORMAL
-    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="https:// URL that receives this run's events",
+        json_schema_extra={"pattern": OPTIONAL_WEBHOOK_URL_PATTERN},
+    )
 
 
 class RunAccepted(BaseModel):
@@ -32,15 +53,15 @@ class RunSummary(BaseModel):
     agent_type: str
     status: RunStatus
     priority: Priority
-    created_at: str
-    started_at: str | None
-    completed_at: str | None
-    confidence_score: float | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+    confidence_score: Confidence | None
     requires_triage: bool
     error_message: str | None
     batch_id: uuid.UUID | None = None
-    row_index: int | None = None
-    credits_charged: int = 0
+    row_index: Count | None = None
+    credits_charged: Credits = 0
 
     @classmethod
     def of(cls, run: Run) -> RunSummary:
@@ -66,8 +87,8 @@ class RunDetail(RunSummary):
     data: dict[str, Any]
     output: dict[str, Any] | None
     progress: list[dict[str, Any]]
-    credits: int
-    attempts: int
+    credits: Credits
+    attempts: Count
     custom_id: str | None = None
     retry_of: uuid.UUID | None = None
 
@@ -89,10 +110,10 @@ class RunDetail(RunSummary):
 class TriageItemBrief(BaseModel):
     id: uuid.UUID
     run_id: uuid.UUID
-    status: str
+    status: TriageStatus
     triage_reason: str
-    created_at: str
-    resolved_at: str | None
+    created_at: Timestamp
+    resolved_at: Timestamp | None
     resolution_note: str | None
 
     @classmethod
@@ -115,9 +136,9 @@ class RunWithTriage(BaseModel):
 
 class RunList(BaseModel):
     data: list[RunSummary]
-    total: int
-    limit: int
-    offset: int
+    total: Count
+    limit: int = Field(ge=1, le=100)
+    offset: Count
 
 
 class Cancelled(BaseModel):

@@ -5,19 +5,20 @@ import uuid
 from fastapi import APIRouter, Body
 
 from eclips.server.api.deps import Pagination, Session, TriageRead, TriageWrite
+from eclips.server.api.responses import errors
 from eclips.server.triage import service
 from eclips.server.triage.schemas import ApproveBody, RejectBody, ResolutionEnvelope, TriageList
 
 router = APIRouter(prefix="/v1/triage", tags=["triage"])
 
 
-@router.get("")
+@router.get("", responses=errors(400))
 async def list_triage(session: Session, principal: TriageRead, page: Pagination) -> TriageList:
     """Pending triage items, each joined to its run."""
     return await service.list_pending(session, principal, limit=page.limit, offset=page.offset)
 
 
-@router.post("/{item_id}/approve")
+@router.post("/{item_id}/approve", responses=errors(400, 404, 409, 413))
 async def approve_triage(
     item_id: uuid.UUID,
     session: Session,
@@ -33,7 +34,7 @@ async def approve_triage(
     return ResolutionEnvelope(data=resolution)
 
 
-@router.post("/{item_id}/reject")
+@router.post("/{item_id}/reject", responses=errors(400, 404, 409, 413))
 async def reject_triage(
     item_id: uuid.UUID,
     session: Session,

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from eclips.server.api.fields import Confidence, Count, Timestamp
+from eclips.server.api.fields import Confidence, Count, RequestBody, Timestamp
 
 TriageStatus = Literal["pending", "approved", "rejected", "cancelled"]
 
@@ -32,14 +32,14 @@ class TriageList(BaseModel):
     offset: Count
 
 
-class ApproveBody(BaseModel):
+class ApproveBody(RequestBody):
     resolution_note: str | None = Field(default=None, max_length=10_000)
     output: dict[str, Any] | None = Field(
         default=None, description="An edited output that replaces the run's output"
     )
 
 
-class RejectBody(BaseModel):
+class RejectBody(RequestBody):
     reason: str | None = Field(default=None, max_length=10_000)
     resolution_note: str | None = Field(default=None, max_length=10_000)
 

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter
 
 from eclips.server.api.deps import Pagination, Session, State, WebhooksRead, WebhooksWrite
+from eclips.server.api.responses import errors, links
 from eclips.server.webhooks import service
 from eclips.server.webhooks.schemas import (
     Deleted,
@@ -20,7 +21,21 @@ from eclips.server.webhooks.schemas import (
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        201: links(
+            "delete_webhook",
+            "list_deliveries",
+            "rotate_secret",
+            "enable_webhook",
+            parameter="webhook_id",
+            source="/data/id",
+        ),
+        **errors(400, 413),
+    },
+)
 async def create_webhook(
     body: WebhookCreate, state: State, session: Session, principal: WebhooksWrite
 ) -> WebhookCreated:
@@ -30,19 +45,19 @@ async def create_webhook(
     return WebhookCreated(data=created)
 
 
-@router.get("")
+@router.get("", responses=errors())
 async def list_webhooks(session: Session, principal: WebhooksRead) -> WebhookList:
     """The org's webhooks, without their secrets."""
     return WebhookList(data=await service.list_webhooks(session, principal))
 
 
-@router.get("/signing-secret")
+@router.get("/signing-secret", responses=errors())
 async def get_signing_secret(session: Session, principal: WebhooksWrite) -> SigningSecretEnvelope:
     """The org's secret that signs events sent to a run's or batch's webhook_url."""
     return SigningSecretEnvelope(data=await service.signing_secret(session, principal))
 
 
-@router.post("/signing-secret/rotate")
+@router.post("/signing-secret/rotate", responses=errors())
 async def rotate_signing_secret(
     session: Session, principal: WebhooksWrite
 ) -> SigningSecretEnvelope:
@@ -52,7 +67,7 @@ async def rotate_signing_secret(
     return SigningSecretEnvelope(data=secret)
 
 
-@router.delete("/{webhook_id}")
+@router.delete("/{webhook_id}", responses=errors(400, 404))
 async def delete_webhook(
     webhook_id: uuid.UUID, session: Session, principal: WebhooksWrite
 ) -> Deleted:
@@ -62,7 +77,7 @@ async def delete_webhook(
     return Deleted()
 
 
-@router.get("/{webhook_id}/deliveries")
+@router.get("/{webhook_id}/deliveries", responses=errors(400, 404))
 async def list_deliveries(
     webhook_id: uuid.UUID, session: Session, principal: WebhooksRead, page: Pagination
 ) -> DeliveryAttemptList:
@@ -72,7 +87,7 @@ async def list_deliveries(
     )
 
 
-@router.post("/{webhook_id}/rotate-secret")
+@router.post("/{webhook_id}/rotate-secret", responses=errors(400, 404))
 async def rotate_secret(
     webhook_id: uuid.UUID, session: Session, principal: WebhooksWrite
 ) -> RotatedSecretEnvelope:
@@ -82,7 +97,7 @@ async def rotate_secret(
     return RotatedSecretEnvelope(data=rotated)
 
 
-@router.post("/{webhook_id}/enable")
+@router.post("/{webhook_id}/enable", responses=errors(400, 404))
 async def enable_webhook(
     webhook_id: uuid.UUID, session: Session, principal: WebhooksWrite
 ) -> WebhookEnvelope:

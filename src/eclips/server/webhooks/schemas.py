@@ -1,28 +1,45 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from eclips.server.api.fields import WEBHOOK_URL_PATTERN, Count, RequestBody, Timestamp
 from eclips.server.db.models import WebhookAttempt, WebhookEndpoint
 from eclips.server.db.types import iso
+from eclips.server.webhooks.outbox import EVENT_TYPES
+from eclips.server.webhooks.signing import SECRET_PREFIX
 from eclips.server.webhooks.ssrf import MAX_URL_LENGTH
 
+# Typed as plain strings so the service answers an unknown event with its own message;
+# the schema still lists the event types.
+_EVENT_TYPE_SCHEMA: dict[str, Any] = {"type": "string", "enum": list(EVENT_TYPES)}
+EventType = Annotated[str, Field(json_schema_extra={"enum": list(EVENT_TYPES)})]
+Secret = Annotated[str, Field(json_schema_extra={"pattern": f"^{SECRET_PREFIX}[A-Za-z0-9+/=]+$"})]
 
-class WebhookCreate(BaseModel):
+
+class WebhookCreate(RequestBody):
     """Body of ``POST /v1/webhooks``. Events are checked by the service, for a clear 400."""
 
-    url: str = Field(max_length=MAX_URL_LENGTH, description="https:// URL that receives events")
-    events: list[str] = Field(description="Event types to receive, at least one")
+    url: str = Field(
+        max_length=MAX_URL_LENGTH,
+        description="https:// URL that receives events",
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
+    )
+    events: list[str] = Field(
+        description="Event types to receive, at least one",
+        json_schema_extra={"minItems": 1, "items": _EVENT_TYPE_SCHEMA},
+    )
 
 
 class Webhook(BaseModel):
     id: uuid.UUID
     url: str
-    events: list[str]
+    events: list[EventType]
     is_active: bool
     disabled_reason: str | None = None
-    created_at: str
+    created_at: Timestamp
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> Webhook:
@@ -37,7 +54,7 @@ class Webhook(BaseModel):
 
 
 class WebhookWithSecret(Webhook):
-    secret: str = Field(description="Shown once: verify deliveries with it")
+    secret: Secret = Field(description="Shown once: verify deliveries with it")
 
 
 class WebhookCreated(BaseModel):
@@ -53,13 +70,13 @@ class WebhookList(BaseModel):
 
 
 class Deleted(BaseModel):
-    success: bool = True
+    success: Literal[True] = True
 
 
 class RotatedSecret(BaseModel):
     id: uuid.UUID
-    secret: str
-    previous_secret_expires_at: str | None
+    secret: Secret
+    previous_secret_expires_at: Timestamp | None
 
 
 class RotatedSecretEnvelope(BaseModel):
@@ -67,7 +84,7 @@ class RotatedSecretEnvelope(BaseModel):
 
 
 class SigningSecret(BaseModel):
-    secret: str
+    secret: Secret
 
 
 class SigningSecretEnvelope(BaseModel):
@@ -78,12 +95,12 @@ class DeliveryAttempt(BaseModel):
     id: uuid.UUID
     delivery_id: uuid.UUID
     event_id: uuid.UUID
-    event_type: str
-    attempt: int
-    status_code: int | None
-    latency_ms: float
+    event_type: EventType
+    attempt: int = Field(ge=1)
+    status_code: int | None = Field(ge=100, le=599)
+    latency_ms: float = Field(ge=0)
     error: str | None
-    created_at: str
+    created_at: Timestamp
 
     @classmethod
     def of(cls, attempt: WebhookAttempt) -> DeliveryAttempt:
@@ -102,6 +119,6 @@ class DeliveryAttempt(BaseModel):
 
 class DeliveryAttemptList(BaseModel):
     data: list[DeliveryAttempt]
-    total: int
-    limit: int
-    offset: int
+    total: Count
+    limit: int = Field(ge=1, le=100)
+    offset: Count
