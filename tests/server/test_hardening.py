@@ -144,3 +144,31 @@ def test_database_holds_no_key_or_webhook_secret_in_clear(live_server: LiveServe
     assert stored
     for needle in needles:
         assert needle not in stored
+
+
+def test_data_depth_and_string_sizes_are_bounded(live_server: LiveServer) -> None:
+    client = live_server.client(live_server.new_key())
+    deep: dict = {}
+    node = deep
+    for _ in range(40):
+        node["x"] = {}
+        node = node["x"]
+    for body, message in (
+        ({"task": "x", "data": deep}, "nested more than 32 levels"),
+        ({"task": "x", "data": {"s": "a" * 100_001}}, "string longer than 100000"),
+    ):
+        response = client.post("/v1/run", json=body)
+        assert response.status_code == 400
+        assert message in response.json()["error"]
+        batch = client.post(
+            "/v1/batches",
+            json={"agent_type": "test_noop", "rows": [{"task": "x", "data": body["data"]}]},
+        )
+        assert batch.status_code == 400
+        assert message in batch.json()["error"]
+    assert (
+        client.post(
+            "/v1/run", json={"task": "x", "agent_type": "test_noop", "data": {"s": "a" * 100_000}}
+        ).status_code
+        == 202
+    )

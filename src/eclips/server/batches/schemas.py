@@ -13,6 +13,7 @@ from eclips.server.api.fields import (
     RequestBody,
     Timestamp,
 )
+from eclips.server.api.payload import RunData
 from eclips.server.batches.counters import BatchStatus
 from eclips.server.db.models import BatchJob, Run
 from eclips.server.db.types import iso
@@ -24,7 +25,7 @@ TOO_MANY_ROWS = "Maximum 500 rows per batch"
 
 class BatchRowIn(BaseModel):
     task: str = Field(min_length=1, max_length=100_000, json_schema_extra={"pattern": NOT_BLANK})
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: RunData = Field(default_factory=dict)
     custom_id: str | None = Field(
         default=None, max_length=200, description="Your id for the row, echoed in its results"
     )

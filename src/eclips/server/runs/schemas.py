@@ -15,6 +15,7 @@ from eclips.server.api.fields import (
     RequestBody,
     Timestamp,
 )
+from eclips.server.api.payload import RunData
 from eclips.server.db.models import Run, TriageItem
 from eclips.server.db.types import iso
 from eclips.server.queue.status import Priority, RunStatus
@@ -31,7 +32,7 @@ class RunCreate(RequestBody):
         json_schema_extra={"pattern": NOT_BLANK},
     )
     agent_type: AgentTypeName = "center"
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: RunData = Field(default_factory=dict)
     priority: Priority = Priority.NORMAL
     webhook_url: str | None = Field(
         default=None,
