@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
+
+# Override the soak's seconds of load and its rate (figure 7), e.g. for a longer soak by hand.
+SOAK_SECONDS_ENV = "ECLIPS_BENCH_SOAK_SECONDS"
+SOAK_RATE_ENV = "ECLIPS_BENCH_SOAK_RATE"
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,17 @@ class Sizes:
     default_batch_timeout: float = 60.0
     # Figures not yet started when this many seconds have passed are skipped.
     budget_seconds: float = 370.0
+    # Figure 7, the soak, has a budget of its own, spent after the 370 s above: its seconds
+    # of load, then at most its drain time-out (plus starting and stopping its processes).
+    soak_seconds: float = 120.0
+    soak_rate: float = 20.0
+    soak_connections: int = 8
+    soak_workers: int = 2
+    soak_slice_seconds: float = 20.0
+    soak_sleep_range: tuple[float, float] = (0.2, 1.0)
+    soak_drain_timeout: float = 60.0
+    # POSTs still waiting for a connection this long after the last was due are not sent.
+    soak_backlog_grace: float = 10.0
 
     def quick(self) -> Sizes:
         return replace(
@@ -37,4 +53,22 @@ class Sizes:
             webhook_runs=60,
             sse_streams=100,
             sse_hold=3.0,
+            soak_seconds=40.0,
         )
+
+    def from_env(self) -> Sizes:
+        """``ECLIPS_BENCH_SOAK_SECONDS`` and ``ECLIPS_BENCH_SOAK_RATE`` (POSTs per second)
+        override the soak's (``--quick`` included)."""
+        sizes = self
+        for name, attr, low, high in (
+            (SOAK_SECONDS_ENV, "soak_seconds", 1.0, 24 * 3600.0),
+            (SOAK_RATE_ENV, "soak_rate", 0.1, 1000.0),
+        ):
+            raw = os.environ.get(name, "").strip()
+            if not raw:
+                continue
+            value = float(raw)
+            if not low <= value <= high:
+                raise ValueError(f"{name}={raw}: give a number from {low:g} to {high:g}")
+            sizes = replace(sizes, **{attr: value})
+        return sizes

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,6 +138,50 @@ def bare_server(database_url: str, org_id: uuid.UUID, tmp: Path) -> Iterator[Ser
         yield Server(base_url, database_url, process)
     finally:
         process.stop()
+
+
+@contextmanager
+def workers(
+    server: Server, n: int, *, timeout: float = 60, **settings: Any
+) -> Iterator[list[Process]]:
+    """``n`` ``eclips worker`` processes on the server's database, each up and claiming (its
+    "worker ... started" line logged) before this yields; stopped (SIGTERM) on the way out."""
+    assert server.live is not None
+    overrides = {**PRODUCTION_DEFAULTS, **QUICK_STOP, "rate_limit": RATE_LIMIT, **settings}
+    started: list[Process] = []
+    try:
+        for _ in range(n):
+            started.append(server.live.worker(**overrides))
+        deadline = time.monotonic() + timeout
+        for process in started:
+            while "started (concurrency" not in _read(process.log):
+                assert process.proc is not None
+                if process.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"worker did not start:\n{_read(process.log)[-4000:]}")
+                time.sleep(0.1)
+        yield started
+    finally:
+        for process in started:
+            process.stop()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MiB (Linux ``/proc``; None elsewhere)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def cpu_seconds(pid: int) -> float | None:

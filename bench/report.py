@@ -22,6 +22,7 @@ class Report:
     backends: list[str]
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)
 
     def set(self, section: str, label: str, unit: str, backend: str, value: float | None) -> None:
         """Record one figure; ``None`` (or NaN) prints as "n/a"."""
@@ -33,6 +34,14 @@ class Report:
 
     def unavailable(self, section: str, label: str, unit: str, backend: str, text: str) -> None:
         self._row(section, label, unit).missing[backend] = text
+
+    def text(self, section: str, label: str, backend: str, text: str) -> None:
+        """A figure that is words, not a number (no ratio is drawn for it)."""
+        self._row(section, label, "").missing[backend] = text
+
+    def block(self, text: str) -> None:
+        """Lines printed as they are after the table, before the notes."""
+        self.blocks.append(text)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -73,6 +82,9 @@ class Report:
         out = [_line(heads, widths), _line(["-" * w for w in widths], widths)]
         for cells in lines:
             out.append(cells[0] if len(cells) == 1 else _line(cells, widths))
+        for block in self.blocks:
+            out.append("")
+            out.append(block)
         if self.notes:
             out.append("")
             out.extend(f"* {n}" for n in self.notes)
