@@ -201,3 +201,13 @@ def test_text_a_database_cannot_store_is_a_400(target: Target) -> None:
     # Unknown fields are ignored, whatever they hold.
     extra = json.dumps({"task": "x", "extra\u0000": "\u0000"})
     assert client.post("/v1/run", content=extra, headers=json_headers).status_code == 202
+
+
+def test_method_not_allowed_names_every_method_of_the_path(target: Target) -> None:
+    # Found by the fuzzer: Starlette named only the first route of a path served by several.
+    with target.client() as client:
+        settings = client.delete("/v1/agents/test_noop/settings")
+        assert settings.status_code == 405
+        assert settings.headers["allow"] == "GET, HEAD, PUT"
+        assert settings.json() == {"error": "Method Not Allowed"}
+        assert client.delete("/v1/webhooks").headers["allow"] == "GET, HEAD, POST"
