@@ -11,13 +11,15 @@ The server under test runs without a worker: runs stay queued, so no agent runs 
 webhook is ever delivered to the URLs the fuzzer invents (loopback-only traffic). Its
 org is on the unlimited plan so valid requests are never refused for credits.
 
-The example budget is fixed (and the seed too, so a run is reproducible); raise
-``ECLIPS_FUZZ_EXAMPLES`` for a longer hunt:
-    ECLIPS_FUZZ_EXAMPLES=200 pytest tests/server/test_contract_fuzz.py
+The budget is fixed (and the seed too, so a run is reproducible); raise it for a longer
+hunt (examples per operation, stateful scenarios):
+
+    ECLIPS_FUZZ_EXAMPLES=200 ECLIPS_FUZZ_SCENARIOS=100 pytest tests/server/test_contract_fuzz.py
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import os
@@ -110,9 +112,11 @@ def _config() -> SchemathesisConfig:
     )
 
 
-# The schema is built from the same app the server runs (same settings); the first test
-# proves the server serves exactly this schema, so what is fuzzed is what clients read.
-# `start_server` registers the test agents and allows private webhook URLs, as here.
+# `schema.parametrize()` needs the schema when tests are collected, before any server runs
+# (`schemathesis.pytest.from_fixture`, which would load it from the server, writes
+# `item._nodeid`, gone in pytest 9.2). So it is built from the same app the server runs,
+# with the same settings (`start_server` registers the test agents and allows private
+# webhook URLs), and the first test proves the server serves exactly this schema.
 OPENAPI = create_app(
     Settings(
         database_url="sqlite+aiosqlite://",
@@ -120,7 +124,8 @@ OPENAPI = create_app(
         webhooks_allow_private=True,
     )
 ).openapi()
-schema = schemathesis.openapi.from_dict(OPENAPI, config=_config())
+# A copy: schemathesis writes the links it infers into the dict it is given.
+schema = schemathesis.openapi.from_dict(copy.deepcopy(OPENAPI), config=_config())
 
 
 @dataclass(frozen=True)
