@@ -33,7 +33,12 @@ def cli_json(live_server: LiveServer, key: str, *args: str) -> Any:
 
 
 def eclips(live_server: LiveServer, key: str | None, *args: str, stdin: str | None = None):
-    env = {**os.environ, "ECLIPS_BASE_URL": live_server.base_url, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "ECLIPS_BASE_URL": live_server.base_url,
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "200",  # as cli() does; pytest-xdist exports COLUMNS=80 to workers
+    }
     env.pop("ECLIPS_API_KEY", None)
     if key:
         env["ECLIPS_API_KEY"] = key
@@ -48,8 +53,8 @@ def eclips(live_server: LiveServer, key: str | None, *args: str, stdin: str | No
     )
 
 
-@pytest.mark.timeout(600)  # 1,700 agent runs; minutes on a busy machine
-def test_batch_create_1200_rows_with_wait_as_a_subprocess(
+@pytest.mark.timeout(600)  # 1,030 agent runs; a minute or more on a busy machine
+def test_batch_create_1001_rows_with_wait_as_a_subprocess(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     key = live_server.new_key()
@@ -57,14 +62,14 @@ def test_batch_create_1200_rows_with_wait_as_a_subprocess(
     with path.open("w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["task", "custom_id", "amount"])
-        writer.writerows([f"Process invoice INV-{i}", f"inv-{i}", i] for i in range(1200))
+        writer.writerows([f"Process invoice INV-{i}", f"inv-{i}", i] for i in range(1001))
     done = eclips(
         live_server, key, "batch", "create", str(path), "--agent", "test_noop", "--wait",
         "--interval", "0.5", "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     jobs = json.loads(done.stdout)["jobs"]
-    assert [j["total_rows"] for j in jobs] == [500, 500, 200]
+    assert [j["total_rows"] for j in jobs] == [500, 500, 1]
     assert [j["name"] for j in jobs] == [f"invoices.csv ({i}/3)" for i in (1, 2, 3)]
     assert all(j["status"] == "completed" and j["completed_rows"] == j["total_rows"] for j in jobs)
 
@@ -79,16 +84,16 @@ def test_batch_create_1200_rows_with_wait_as_a_subprocess(
 
     # With a human watching: a progress bar on stderr, a summary table on stdout.
     small = tmp_path / "small.jsonl"
-    small.write_text("".join(json.dumps({"task": f"t{i}"}) + "\n" for i in range(501)))
+    small.write_text("".join(json.dumps({"task": f"t{i}"}) + "\n" for i in range(30)))
     human = eclips(
         live_server, key, "batch", "create", str(small), "-a", "test_noop", "--wait",
         "--interval", "0.5",
     )  # fmt: skip
     assert human.returncode == 0, human.stderr
-    assert "Created 2 batch jobs, 501 rows" in human.stderr
-    assert "501/501" in human.stderr
-    assert human.stdout.count("completed") == 2
-    assert "small.jsonl (2/2)" in human.stdout
+    assert "Created 1 batch job, 30 rows" in human.stderr
+    assert "30/30" in human.stderr
+    assert human.stdout.count("completed") == 1
+    assert "small.jsonl" in human.stdout
 
 
 def test_subprocess_exit_codes(live_server: LiveServer) -> None:

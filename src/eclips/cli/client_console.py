@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 from rich.text import Text
 
@@ -36,9 +36,25 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_WORK_FAILED = 3
 
-# Piped or redirected output is not cut to 80 columns (set COLUMNS to choose a width).
-_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 140
-out = Console(highlight=False, soft_wrap=False, width=_PIPED_WIDTH)
+
+class _Stdout(Console):
+    """Decides its width at each print: COLUMNS when set, the terminal's, or 140 columns
+    when piped or redirected, so tables are not cut to 80 columns in a pipe."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        measured: ConsoleDimensions = Console.size.fget(self)  # type: ignore[attr-defined]
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit():
+            return ConsoleDimensions(int(columns), measured.height)
+        return measured if self.is_terminal else ConsoleDimensions(140, measured.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+out = _Stdout(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
 ApiKeyOption = Annotated[
