@@ -87,6 +87,8 @@ def test_graceful_shutdown_finishes_short_runs(api_only: LiveServer) -> None:
 
 
 def test_run_lost_too_often_fails(api_only: LiveServer) -> None:
+    if api_only.backend != "postgresql":
+        pytest.skip("the attempt limit is backend-independent; one backend keeps the suite short")
     client = api_only.client(api_only.new_key())
     run_id = client.post(
         "/v1/run", json={"agent_type": "test_sleep", "task": "x", "data": {"seconds": 60}}
