@@ -1,4 +1,5 @@
-"""``make bench``: every figure on SQLite and on PostgreSQL in one run, then one table."""
+"""``make bench``: every figure on SQLite and on PostgreSQL in one run, then one table; the
+soak (figure 7, PostgreSQL) last, on a budget of its own."""
 
 from __future__ import annotations
 

@@ -415,6 +415,10 @@ def report_course(load: Load, figure: Figure, sizes: Sizes, rows: list[dict[str,
         figure.set(
             "drift: last slice / first slice", "x", last["completed/s"] / first["completed/s"]
         )
+    # The same drift in CPU per run, which a busy machine disturbs far less than rates.
+    cost_first, cost_last = _cost(first), _cost(last)
+    if cost_first and cost_last is not None:
+        figure.set("drift of CPU per run (API + workers + PostgreSQL)", "x", cost_last / cost_first)
     answered = [p for p in posts if p.status is not None]
     wire = [p.wire_ms for p in answered]
     figure.set("POST /v1/run latency on the wire p50", "ms", percentile(wire, 50))
@@ -529,6 +533,12 @@ def _per(before: Sample | None, after: Sample | None, key: str, count: int) -> f
     if a is None or z is None:
         return None
     return float(z - a) * 1000 / count
+
+
+def _cost(row: dict[str, Any]) -> float | None:
+    """A slice's CPU milliseconds per run, API, workers and PostgreSQL together."""
+    parts = [row["API CPU/POST"], row["worker CPU/run"], row["PG CPU/run"]]
+    return None if any(part is None for part in parts) else sum(parts)
 
 
 def _num(value: float | None) -> float:
