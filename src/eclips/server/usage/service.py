@@ -60,6 +60,8 @@ async def summary(session: AsyncSession, principal: Principal) -> UsageSummary:
 
 async def ensure_affordable(session: AsyncSession, principal: Principal, *, credits: int) -> None:
     """402 when the org cannot pay for ``credits`` more on top of what is already promised."""
+    if (await _org(session, principal)).included_credits == plans.UNLIMITED:
+        return  # nothing to sum up: unlimited plans never run out
     usage = await summary(session, principal)
     if usage.credits_remaining is None:
         return
