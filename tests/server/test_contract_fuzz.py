@@ -40,7 +40,7 @@ from tests.support.agents import TEST_AGENT_CLASSES
 from tests.support.server import LiveServer, database, start_server
 
 EXAMPLES = int(os.environ.get("ECLIPS_FUZZ_EXAMPLES", "12"))
-STATEFUL_SCENARIOS = int(os.environ.get("ECLIPS_FUZZ_SCENARIOS", "15"))
+STATEFUL_SCENARIOS = int(os.environ.get("ECLIPS_FUZZ_SCENARIOS", "20"))
 
 CHECKS = (
     "not_a_server_error",
@@ -74,25 +74,30 @@ SERVER_SETTINGS: dict[str, Any] = {"stream_timeout_seconds": 0.5, "stream_update
 
 
 def _config() -> SchemathesisConfig:
+    generation = {
+        "max-examples": EXAMPLES,
+        "database": "none",
+        # NUL is refused with a 400 (pinned below) that the schema cannot express.
+        "allow-x00": False,
+        # The key is sent by the tests; the fuzzer does not invent Authorization.
+        "with-security-parameters": False,
+    }
     return SchemathesisConfig.from_dict(
         {
             "seed": 20260606,
             "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
-            "generation": {
-                "max-examples": EXAMPLES,
-                "database": "none",
-                # NUL is refused with a 400 (pinned below) that the schema cannot express.
-                "allow-x00": False,
-                # The key is sent by the tests; the fuzzer does not invent Authorization.
-                "with-security-parameters": False,
-            },
+            "generation": generation,
             "checks": {
                 "enabled": False,
                 **{name: {"enabled": True} for name in CHECKS},
                 # A body over the size limit is refused with 413, a refusal like any 4xx.
                 "negative_data_rejection": {"expected-statuses": REFUSALS},
             },
-            "phases": {"stateful": {"max-steps": 6}},
+            # Sequences of valid requests, so links are followed; the operations' own tests
+            # send the invalid ones.
+            "phases": {
+                "stateful": {"max-steps": 6, "generation": {**generation, "mode": "positive"}}
+            },
             "operations": [
                 {
                     # The body is checked against the settings schema of the agent named in
