@@ -329,3 +329,12 @@ def test_payment_required_error(live_server: LiveServer) -> None:
         assert info.value.status_code == 402
         with pytest.raises(eclips.PaymentRequiredError):
             c.create_batch("test_noop", [{"task": "x"}])
+
+
+def test_retry_run(client: EClipsClient) -> None:
+    failed = client.run("x", agent_type="test_sleep", data={"seconds": 0, "fail": "boom"}).run_id
+    assert client.wait_for_run(failed, poll_interval=0.2, timeout=30).status == "failed"
+    retried = client.retry_run(failed)
+    assert retried.status == "queued"
+    assert retried.run_id != failed
+    assert client.get_run(retried.run_id).run.to_dict()["retry_of"] == failed

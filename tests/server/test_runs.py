@@ -186,3 +186,33 @@ def test_cancel_a_running_run_stops_it_and_does_not_charge(live_server: LiveServ
     response = client.post(f"/v1/runs/{run_id}/cancel")
     assert response.status_code == 400
     assert "cancelled" in response.json()["error"]
+
+
+def test_agent_past_its_timeout_fails_saying_so_and_retry_links_a_new_run(
+    live_server: LiveServer,
+) -> None:
+    client = live_server.client(live_server.new_key())
+    assert (
+        client.put("/v1/agents/test_sleep/settings", json={"timeout_seconds": 0.5}).status_code
+        == 200
+    )
+    run_id = client.post(
+        "/v1/run", json={"agent_type": "test_sleep", "task": "x", "data": {"seconds": 5}}
+    ).json()["run_id"]
+    run = finished(client, run_id)["run"]
+    assert run["status"] == "failed"
+    assert "timed out after 0.5 s" in run["error_message"]
+    assert run["credits_charged"] == 0
+
+    retried = client.post(f"/v1/runs/{run_id}/retry")
+    assert retried.status_code == 202
+    new_id = retried.json()["run_id"]
+    assert new_id != run_id
+    new = client.get(f"/v1/runs/{new_id}").json()["run"]
+    assert new["retry_of"] == run_id
+    assert new["task"] == "x"
+    done = client.post("/v1/run", json={"agent_type": "test_noop", "task": "ok"}).json()["run_id"]
+    finished(client, done)
+    refused = client.post(f"/v1/runs/{done}/retry")
+    assert refused.status_code == 400
+    assert "Only failed runs" in refused.json()["error"]

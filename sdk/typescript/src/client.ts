@@ -189,6 +189,11 @@ export class EClipsClient {
     return this.#json({ method: "POST", path: `/v1/runs/${seg(id)}/cancel` }, options);
   }
 
+  /** Queues a failed run again as a new run linked to it (`retry_of`). */
+  async retryRun(id: string, options?: RequestOptions): Promise<RunAccepted> {
+    return this.#json({ method: "POST", path: `/v1/runs/${seg(id)}/retry` }, options);
+  }
+
   /**
    * Polls a run until it is completed, failed or cancelled, or waits for a human
    * (`awaiting_triage`); returns `{ run, triage_item }`.

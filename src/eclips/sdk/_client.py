@@ -264,6 +264,10 @@ class EClipsClient(BaseClient):
             accept="text/event-stream",
         )
 
+    def retry_run(self, run_id: str) -> RunAccepted:
+        """``POST /v1/runs/{id}/retry``: queue a failed run again, as a new linked run."""
+        return self._call(RunAccepted, "POST", f"/v1/runs/{path_segment(run_id)}/retry")
+
     def cancel_run(self, run_id: str) -> Cancelled:
         """``POST /v1/runs/{id}/cancel``: stop a queued or running run."""
         return self._call(Cancelled, "POST", f"/v1/runs/{path_segment(run_id)}/cancel")

@@ -98,6 +98,30 @@ async def cancel_run(
     return Cancelled()
 
 
+@router.post(
+    "/runs/{run_id}/retry",
+    status_code=202,
+    responses={
+        202: links("get_run", "cancel_run", "stream_run", parameter="run_id", source="/run_id"),
+        **errors(400, 402, 404),
+    },
+)
+async def retry_run(
+    run_id: uuid.UUID, state: State, session: Session, principal: AgentsRun
+) -> RunAccepted:
+    """Queue a failed run again, as a new run linked to it (``retry_of``)."""
+    run = await service.retry_run(
+        session,
+        principal,
+        run_id,
+        registry=state.registry,
+        allow_private_webhooks=state.settings.webhooks_allow_private,
+    )
+    await session.commit()
+    state.signals.run_queued()
+    return RunAccepted(run_id=run.id, status=RunStatus.QUEUED, agent_type=run.agent_type)
+
+
 @router.get(
     "/runs/{run_id}/stream",
     response_class=EventSourceResponse,

@@ -120,7 +120,12 @@ async def cancel_run(session: AsyncSession, principal: Principal, run_id: uuid.U
 
 
 async def retry_run(
-    session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, registry: AgentRegistry
+    session: AsyncSession,
+    principal: Principal,
+    run_id: uuid.UUID,
+    *,
+    registry: AgentRegistry,
+    allow_private_webhooks: bool = False,
 ) -> Run:
     original = await get_run(session, principal, run_id)
     if original.status != RunStatus.FAILED:
@@ -132,4 +137,11 @@ async def retry_run(
         priority=Priority(original.priority),
         webhook_url=original.webhook_url,
     )
-    return await create_run(session, principal, body=body, registry=registry, retry_of=original.id)
+    return await create_run(
+        session,
+        principal,
+        body=body,
+        registry=registry,
+        allow_private_webhooks=allow_private_webhooks,
+        retry_of=original.id,
+    )

@@ -75,14 +75,19 @@ class RunExecution:
         agent_cls = self._registry.get(self.run.agent_type)
         if agent_cls is None:
             return Finish(RunStatus.FAILED, error=f"Unknown agent_type: {self.run.agent_type}")
+        # Outside the try: a database failure here is transient, never the agent's fault.
+        settings = await self._settings(agent_cls)
         try:
-            settings = await self._settings(agent_cls)
             ctx = self._context(settings, self.run.task, self.run.data, depth=0)
             outcome = await asyncio.wait_for(agent_cls().run(ctx), settings.timeout_seconds)
         except AgentError as exc:
             return Finish(RunStatus.FAILED, error=str(exc) or "Agent failed")
         except TimeoutError:
-            return Finish(RunStatus.FAILED, error="Agent timed out")
+            return Finish(
+                RunStatus.FAILED,
+                error=f"Agent timed out after {settings.timeout_seconds:g} s "
+                "(timeout_seconds in the agent's settings)",
+            )
         except _NOT_THE_AGENTS_FAULT:
             # Cancelled, or the database is away: not the agent's fault. The run keeps
             # its status; the worker retries recording, or the rescuer re-runs it.
