@@ -35,7 +35,7 @@ def test_stream_pushes_updates_and_closes_on_terminal(live_server: LiveServer) -
         "/v1/run", json={"agent_type": "test_sleep", "task": "x", "data": {"seconds": 5}}
     ).json()["run_id"]
     got = events(list(read_stream(client, run_id)))
-    assert set(got[0][1]) == {"status", "confidence", "result", "error"}
+    assert set(got[0][1]) == {"status", "confidence", "result", "error", "progress"}
     statuses = [e["status"] for _, e in got]
     assert statuses[-1] == "completed"
     assert "running" in statuses
@@ -85,3 +85,26 @@ def test_stream_pings_and_times_out(short_stream_server: LiveServer) -> None:
     assert 3.5 <= lines[-1][0] <= 6
     assert events(lines)[-1][1]["status"] in ("queued", "running")
     client.post(f"/v1/runs/{run_id}/cancel")
+
+
+def test_events_carry_ids_and_progress_and_resume_with_last_event_id(
+    live_server: LiveServer,
+) -> None:
+    client = live_server.client(live_server.new_key())
+    run_id = client.post(
+        "/v1/run",
+        json={"agent_type": "ap_specialist", "task": "Process invoice INV-9 for $10"},
+    ).json()["run_id"]
+    lines = list(read_stream(client, run_id))
+    ids = [int(line[3:].strip()) for _, line in lines if line.startswith("id:")]
+    assert ids == sorted(ids)
+    assert len(ids) == len(events(lines))
+    last = events(lines)[-1][1]
+    assert last["status"] == "completed"
+    assert [step["step"] for step in last["progress"]] == ["extracted"]
+    # Resuming after the last event: the stream ends with the terminal event, nothing new.
+    with client.stream(
+        "GET", f"/v1/runs/{run_id}/stream", headers={"Last-Event-ID": str(ids[-1])}
+    ) as response:
+        resumed = [line for line in response.iter_lines() if line.startswith("data:")]
+    assert [json.loads(line[5:])["status"] for line in resumed] == ["completed"]

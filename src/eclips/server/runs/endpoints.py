@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse
 
@@ -131,9 +131,24 @@ async def retry_run(
     },
 )
 async def stream_run(
-    run_id: uuid.UUID, state: State, session: Session, principal: AgentsRead
+    run_id: uuid.UUID,
+    state: State,
+    session: Session,
+    principal: AgentsRead,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=20,
+            description="Resume a stream: an event already seen is not sent again at once.",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
-    """Server-Sent Events: the run's status every ~2 s and at once on a change."""
+    """Server-Sent Events: the run's status every ~2 s and at once on a change.
+
+    Each event's ``id`` is the run's version; events carry the full state (with the agent's
+    progress steps), so a client resuming with ``Last-Event-ID`` misses nothing.
+    """
     run = await service.get_run(session, principal, run_id)
     initial = RunSnapshot.of(run)
     await session.close()
@@ -141,11 +156,15 @@ async def stream_run(
 
     async def events() -> AsyncIterator[dict[str, Any]]:
         deadline = time.monotonic() + settings.stream_timeout_seconds
+        seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
         async with state.hub.watch(run_id, initial) as watch:
+            if watch.snapshot.version <= seen and not watch.snapshot.terminal:
+                await watch.wait_change(settings.stream_update_seconds)
             while True:
-                yield {"data": json.dumps(watch.snapshot.event())}
+                snapshot = watch.snapshot
+                yield {"id": str(snapshot.version), "data": json.dumps(snapshot.event())}
                 remaining = deadline - time.monotonic()
-                if watch.snapshot.terminal or remaining <= 0:
+                if snapshot.terminal or remaining <= 0:
                     return
                 await watch.wait_change(min(settings.stream_update_seconds, remaining))
 

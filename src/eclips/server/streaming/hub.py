@@ -35,6 +35,7 @@ class RunSnapshot:
     result: dict[str, Any] | None
     error: str | None
     version: int
+    progress: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def of(cls, run: Run) -> RunSnapshot:
@@ -44,6 +45,7 @@ class RunSnapshot:
             result=run.output,
             error=run.error_message,
             version=run.version,
+            progress=tuple(run.progress or ()),
         )
 
     @property
@@ -56,6 +58,9 @@ class RunSnapshot:
             "confidence": self.confidence,
             "result": self.result,
             "error": self.error,
+            # Beyond the manual's four fields: every step the agent reported so far, so a
+            # client that reconnects has missed nothing.
+            "progress": list(self.progress),
         }
 
 
