@@ -65,6 +65,8 @@ def test_each_event_type_is_delivered_and_verifies(live_server: LiveServer) -> N
     assert events[failed][1]["status"] == "failed"
     assert events[triaged][0] == "run.triage_required"
     assert events[triaged][1]["status"] == "awaiting_triage"
+    assert events[triaged][1]["triage_reason"] == "Asked for it"
+    assert events[triaged][1]["triage_item_id"]
     assert events[cancelled][0] == "run.cancelled"
     assert events[cancelled][1]["status"] == "cancelled"
     rows = [data for kind, data in events.values() if data.get("batch_id") == job["id"]]

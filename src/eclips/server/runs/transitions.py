@@ -18,6 +18,7 @@ from eclips.server.db.models import Run, TriageItem
 from eclips.server.db.types import utcnow
 from eclips.server.queue.signals import CHANGED_CHANNEL, notify
 from eclips.server.queue.status import TERMINAL, RunStatus
+from eclips.server.runs.repository import triage_item_for_run
 from eclips.server.runs.schemas import RunDetail
 from eclips.server.usage.service import charge
 from eclips.server.webhooks import outbox
@@ -149,10 +150,13 @@ async def publish(
     if event is None:
         return
     fresh = await session.get(Run, run.id, populate_existing=True)
+    data = RunDetail.of(fresh or run).model_dump(mode="json")
+    if status == RunStatus.AWAITING_TRIAGE:
+        # The receiver learns why a human is needed without another API call.
+        item = await triage_item_for_run(session, run.id)
+        if item is not None:
+            data["triage_item_id"] = str(item.id)
+            data["triage_reason"] = item.triage_reason
     await outbox.record_event(
-        session,
-        org_id=run.org_id,
-        event_type=event,
-        data=RunDetail.of(fresh or run).model_dump(mode="json"),
-        extra_urls=extra_urls,
+        session, org_id=run.org_id, event_type=event, data=data, extra_urls=extra_urls
     )
