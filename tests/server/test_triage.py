@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.server.test_runs import ISO, finished
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, wait_for
 
 
 def escalate(client, *, amount: float = 25_000, invoice: str = "INV-1001") -> str:
@@ -110,3 +110,26 @@ def test_missing_amount_goes_to_triage(live_server: LiveServer) -> None:
     assert detail["run"]["status"] == "awaiting_triage"
     assert detail["triage_item"]["triage_reason"] == "Missing invoice amount"
     assert detail["run"]["output"]["approved"] is False
+
+
+def test_pending_items_expire_with_the_orgs_default_action(live_server: LiveServer) -> None:
+    client = live_server.client(live_server.new_key())
+    settings = {"triage_expiry_hours": 0.0005, "triage_expiry_action": "approve"}
+    assert client.put("/v1/agents/ap_specialist/settings", json=settings).status_code == 200
+    run_id = escalate(client)
+    item_id = client.get(f"/v1/runs/{run_id}").json()["triage_item"]["id"]
+
+    def expired() -> dict | None:
+        body = client.get(f"/v1/runs/{run_id}").json()
+        return body if body["run"]["status"] == "completed" else None
+
+    body = wait_for(expired, timeout=30, interval=0.5)
+    assert body["triage_item"]["id"] == item_id
+    assert body["triage_item"]["status"] == "approved"
+    assert (
+        "Expired after 0.0005 h; default action: approve" in body["triage_item"]["resolution_note"]
+    )
+    assert client.get("/v1/triage").json()["total"] == 0
+    bad = client.put("/v1/agents/ap_specialist/settings", json={"triage_expiry_action": "shrug"})
+    assert bad.status_code == 400
+    assert "triage_expiry_action" in bad.json()["error"]

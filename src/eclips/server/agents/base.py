@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,15 @@ class AgentSettings(BaseModel):
         gt=0.0,
         le=3600.0,
         description="A run still working after this long fails.",
+    )
+    triage_expiry_hours: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=24.0 * 365,
+        description="Pending triage items older than this are resolved by triage_expiry_action.",
+    )
+    triage_expiry_action: Literal["approve", "reject"] = Field(
+        default="reject", description="What happens to a triage item when it expires."
     )
 
 

@@ -35,6 +35,7 @@ from eclips.server.queue.status import BATCH_LANE, INTERACTIVE_LANE, RunStatus
 from eclips.server.runs import transitions
 from eclips.server.runs.transitions import Finish
 from eclips.server.settings import Settings
+from eclips.server.triage.expiry import expire_pending
 from eclips.server.worker.runner import RunExecution
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,7 @@ class Worker:
             await wait_any(stop, timeout=self._settings.rescue_interval_seconds)
             try:
                 await rescue_expired(self._sessions, max_attempts=self._settings.max_attempts)
+                await expire_pending(self._sessions)
             except TRANSIENT_ERRORS as exc:
                 log.warning("rescue failed: %s", exc)
             except Exception:
