@@ -59,7 +59,7 @@ REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"
 # Valid requests that an earlier request can make fail, beside the statuses schemathesis
 # always accepts for valid data (2xx, 401, 403, 404, 409, 429): an Idempotency-Key reused
 # with another body is 422; cancelling what is finished, or retrying a batch with nothing
-# to retry, is 400 as the manual says.
+# to retry (or a run that did not fail), is 400 as the manual says.
 ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]
 STATEFUL_REFUSALS = {
     "create_run": [*ACCEPTED, "422"],
@@ -67,6 +67,7 @@ STATEFUL_REFUSALS = {
     "cancel_run": [*ACCEPTED, "400"],
     "cancel_batch": [*ACCEPTED, "400"],
     "retry_batch": [*ACCEPTED, "400"],
+    "retry_run": [*ACCEPTED, "400"],
 }
 
 # Streams of runs that never finish (there is no worker) close quickly.
