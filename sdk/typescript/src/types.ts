@@ -125,6 +125,8 @@ export interface RunStreamEvent {
   confidence: number | null;
   result: JSONObject | null;
   error: string | null;
+  /** The steps the agent reported so far (beyond the manual's four fields). */
+  progress?: JSONObject[];
 }
 
 export interface Cancelled {

@@ -176,7 +176,7 @@ describe("runs", () => {
     for await (const event of client.streamRun(run_id)) events.push(event);
     assert.ok(events.length >= 1);
     for (const event of events) {
-      assert.deepEqual(Object.keys(event).sort(), ["confidence", "error", "result", "status"]);
+      assert.deepEqual(Object.keys(event).sort(), ["confidence", "error", "progress", "result", "status"]);
     }
     const last = events.at(-1);
     assert.equal(last.status, "completed");
