@@ -101,8 +101,10 @@ async def create_batch(
     return job
 
 
-async def get_job(session: AsyncSession, principal: Principal, batch_id: uuid.UUID) -> BatchJob:
-    job = await repository.get_for_org(session, principal.org_id, batch_id)
+async def get_job(
+    session: AsyncSession, principal: Principal, batch_id: uuid.UUID, *, lock: bool = False
+) -> BatchJob:
+    job = await repository.get_for_org(session, principal.org_id, batch_id, lock=lock)
     if job is None:
         raise NotFound("Batch not found")
     return job
@@ -131,9 +133,7 @@ async def list_jobs(
 
 
 async def cancel_job(session: AsyncSession, principal: Principal, batch_id: uuid.UUID) -> None:
-    job = await repository.get_for_org(session, principal.org_id, batch_id, lock=True)
-    if job is None:
-        raise NotFound("Batch not found")
+    job = await get_job(session, principal, batch_id, lock=True)
     if job.status not in OPEN_STATUSES:
         raise BadRequest(f"Batch is {job.status}; only pending or running batches can be cancelled")
     cancelled = await repository.cancel_unfinished_rows(session, job.id)
@@ -154,9 +154,7 @@ async def cancel_job(session: AsyncSession, principal: Principal, batch_id: uuid
 async def retry_failed(
     session: AsyncSession, principal: Principal, batch_id: uuid.UUID, *, registry: AgentRegistry
 ) -> BatchJob:
-    job = await repository.get_for_org(session, principal.org_id, batch_id, lock=True)
-    if job is None:
-        raise NotFound("Batch not found")
+    job = await get_job(session, principal, batch_id, lock=True)
     if job.status == BatchStatus.CANCELLED:
         raise BadRequest("Batch is cancelled; create a new batch instead")
     if job.failed_rows == 0:

@@ -76,8 +76,10 @@ async def create_run(
     return run
 
 
-async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> Run:
-    run = await repository.get_for_org(session, principal.org_id, run_id)
+async def get_run(
+    session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, lock: bool = False
+) -> Run:
+    run = await repository.get_for_org(session, principal.org_id, run_id, lock=lock)
     if run is None:
         raise NotFound("Run not found")
     return run
@@ -108,9 +110,7 @@ async def list_runs(
 
 
 async def cancel_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> Run:
-    run = await repository.get_for_org(session, principal.org_id, run_id, lock=True)
-    if run is None:
-        raise NotFound("Run not found")
+    run = await get_run(session, principal, run_id, lock=True)
     if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.AWAITING_TRIAGE):
         raise BadRequest(f"Run is {run.status} and cannot be cancelled")
     if run.status == RunStatus.AWAITING_TRIAGE:
